@@ -1,0 +1,93 @@
+/**
+ * buildApp(services): the Fastify instance with its plugins, routes and the one error handler. Never
+ * listens (server.ts does; tests use inject()).
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { AppError } from './errors.ts';
+import { requireApiKey } from './http/auth.ts';
+import { registerErrorHandling } from './http/error-handler.ts';
+import { activeCallsRoutes } from './http/routes/active-calls.ts';
+import { agentEventsRoutes } from './http/routes/agent-events.ts';
+import { callsRoutes } from './http/routes/calls.ts';
+import { endCallRoutes } from './http/routes/end-call.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { insightsRoutes } from './http/routes/insights.ts';
+import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
+import type { Services } from './services.ts';
+
+export async function buildApp(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    loggerInstance: services.log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    // Room names are up to 128 chars; anything near this is hostile.
+    routerOptions: { maxParamLength: 256 },
+    requestIdHeader: 'x-request-id',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('auth', undefined);
+  app.decorateRequest('rawBody', undefined);
+  registerErrorHandling(app);
+
+  // JSON bodies keep their raw text: a LiveKit-style signature covers the exact bytes.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    request.rawBody = text;
+    try {
+      done(null, text === '' ? undefined : JSON.parse(text));
+    } catch (err) {
+      done(new AppError('invalid_json', 'request body is not valid JSON', { cause: err }), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'livecalls',
+        version: '0.1.0',
+        description:
+          'Live state of AI voice agent calls on LiveKit. Serves the Active Calls API field for field. Errors: `{"error": {"code", "message", "field"?}}`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          workspace: { type: 'apiKey', in: 'header', name: 'x-workspace-id' },
+        },
+      },
+      security: [{ apiKey: [], workspace: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
+
+  await app.register(healthRoutes(services));
+  await app.register(livekitWebhookRoutes(services));
+  await app.register(agentEventsRoutes(services));
+  await app.register(async (api) => {
+    api.addHook('onRequest', requireApiKey(services));
+    if (config.rateLimitPerMinute > 0) {
+      await api.register(rateLimit, {
+        max: config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        hook: 'preHandler',
+        keyGenerator: (request) => request.auth?.principal ?? request.ip,
+        errorResponseBuilder: (_request, context) =>
+          new AppError('rate_limit_exceeded', `Too many requests. Please try again in ${Math.ceil(context.ttl / 1000)} seconds.`, {
+            extra: { reset_at: new Date(Date.now() + context.ttl).toISOString() },
+          }),
+      });
+    }
+    await api.register(activeCallsRoutes(services));
+    await api.register(insightsRoutes(services));
+    await api.register(endCallRoutes(services));
+    await api.register(callsRoutes(services));
+  });
+  return app;
+}

@@ -1,0 +1,150 @@
+/**
+ * The calls service: what the routes and ingest adapters call. It resolves workspaces, hands events to the
+ * store with the one way of folding them (domain + sentiment), and reads calls back in wire shape.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebhookEvent } from 'livekit-server-sdk';
+import type { ConversationAnalyzer, Insights } from '../analysis/index.ts';
+import { applyEvent, type Call } from '../domain/call.ts';
+import type { CallEvent } from '../domain/events.ts';
+import { toActiveCallDetails, toActiveCallItem, type ActiveCallDetails, type ActiveCallItem } from '../domain/view.ts';
+import { AppError } from '../errors.ts';
+import { mapWebhook } from '../ingest/livekit.ts';
+import type { CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
+import type { Metrics } from '../metrics.ts';
+import type { CallControl } from '../control/livekit.ts';
+import type { Logger } from 'pino';
+
+export type Clock = () => number;
+
+export interface EndCallOutcome {
+  call: Call;
+  alreadyEnded: boolean;
+  /** LiveKit no longer knew the room (it had already closed). */
+  roomWasGone: boolean;
+}
+
+export interface WebhookOutcome {
+  status: 'applied' | 'duplicate' | 'ignored';
+  reason?: string;
+  roomName?: string;
+}
+
+/** A 24-hex-digit id, like the reference's database object ids. */
+export function newCallId(): string {
+  return randomBytes(12).toString('hex');
+}
+
+export class CallService {
+  readonly folder: CallFolder;
+  /** Room names already logged as not belonging to a known workspace (log once, not per event). */
+  private readonly unknownRoomsLogged = new Set<string>();
+
+  constructor(
+    private readonly calls: CallStore,
+    private readonly tenants: TenantStore,
+    private readonly analyzer: ConversationAnalyzer,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.folder = {
+      newCallId,
+      apply: (call, event, now) => {
+        const next = applyEvent(call, event, now);
+        if (event.type === 'transcript') {
+          const s = this.analyzer.sentiment(next.transcript);
+          next.sentiment = s.label;
+          next.sentimentScore = s.score;
+        }
+        return next;
+      },
+    };
+  }
+
+  async ingest(workspaceId: string, roomName: string, events: readonly CallEvent[], source: 'agent' | 'livekit' | 'api'): Promise<IngestResult> {
+    const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, this.clock());
+    this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
+    this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
+    return result;
+  }
+
+  async ingestWebhook(webhook: WebhookEvent): Promise<WebhookOutcome> {
+    const mapped = mapWebhook(webhook, this.clock());
+    if (mapped.kind === 'ignored') {
+      this.metrics.webhooksIgnored.inc({ reason: mapped.reason });
+      return { status: 'ignored', reason: mapped.reason };
+    }
+    const { roomName, roomSid, event } = mapped.value;
+    const workspaceId = await this.resolveWorkspace(mapped.value.workspaceId, roomSid);
+    if (!workspaceId) {
+      this.metrics.webhooksIgnored.inc({ reason: 'unknown_workspace' });
+      if (!this.unknownRoomsLogged.has(roomName)) {
+        if (this.unknownRoomsLogged.size >= 10_000) this.unknownRoomsLogged.clear();
+        this.unknownRoomsLogged.add(roomName);
+        this.log.warn({ roomName, workspaceId: mapped.value.workspaceId }, 'webhook for a room that names no known workspace: ignored');
+      }
+      return { status: 'ignored', reason: 'unknown_workspace', roomName };
+    }
+    const result = await this.ingest(workspaceId, roomName, [event], 'livekit');
+    return { status: result.applied > 0 ? 'applied' : 'duplicate', roomName };
+  }
+
+  private async resolveWorkspace(named: string | null, roomSid: string | null): Promise<string | undefined> {
+    if (named && (await this.tenants.getWorkspace(named))) return named;
+    // Metadata may be missing from an event (or set after creation): fall back to the room's known call.
+    if (roomSid) return this.calls.workspaceOfRoomSid(roomSid);
+    return undefined;
+  }
+
+  async list(workspaceId: string): Promise<{ data: ActiveCallItem[]; count: number; timestamp: string }> {
+    const now = this.clock();
+    const calls = await this.calls.listActive(workspaceId);
+    return { data: calls.map((c) => toActiveCallItem(c, now)), count: calls.length, timestamp: new Date(now).toISOString() };
+  }
+
+  async activeCall(workspaceId: string, roomName: string): Promise<Call> {
+    const call = await this.calls.getActive(workspaceId, roomName);
+    if (!call) throw new AppError('not_found', `no active call in room "${roomName}"`);
+    return call;
+  }
+
+  async details(workspaceId: string, roomName: string): Promise<ActiveCallDetails> {
+    const call = await this.activeCall(workspaceId, roomName);
+    const transcript = await this.calls.transcript(workspaceId, call.id);
+    return toActiveCallDetails(call, transcript, this.clock());
+  }
+
+  async insights(workspaceId: string, roomName: string): Promise<Insights> {
+    const call = await this.activeCall(workspaceId, roomName);
+    const insights = this.analyzer.insights(call.transcript);
+    // The call's sentiment is the one source of truth, so list, details and insights agree.
+    return { ...insights, sentiment: call.sentiment };
+  }
+
+  /**
+   * End-call: LiveKit first (deleting the room is the reliable hang-up), then here. Repeating it is safe:
+   * a call that is already ended answers with its end time again.
+   */
+  async endCall(workspaceId: string, roomName: string, control: CallControl | undefined): Promise<EndCallOutcome> {
+    if (!control) {
+      throw new AppError('call_control_not_configured', 'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+    }
+    const call = await this.calls.getActive(workspaceId, roomName);
+    if (!call) {
+      const ended = await this.calls.latestEnded(workspaceId, roomName);
+      if (ended?.endedAt != null) return { call: ended, alreadyEnded: true, roomWasGone: false };
+      throw new AppError('not_found', `no active call in room "${roomName}"`);
+    }
+    const room = await control.deleteRoom(roomName);
+    this.log.info({ workspaceId, roomName, callId: call.id, livekit: room }, 'call ended through the API');
+    return { call: await this.endHere(workspaceId, call, 'ended_by_api'), alreadyEnded: false, roomWasGone: room === 'not_found' };
+  }
+
+  /** Ends the call here (after LiveKit, if configured, has ended the room). */
+  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale'): Promise<Call> {
+    const now = this.clock();
+    const result = await this.ingest(workspaceId, call.roomName, [{ type: 'call_ended', id: `${reason}:${call.id}`, at: now, reason }], 'api');
+    return result.changes.find((c) => c.after.id === call.id)?.after ?? (await this.calls.getCall(workspaceId, call.id)) ?? call;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Configuration: parsed once from the environment at start-up, validated with zod, frozen. The only reader
+ * of `process.env`. A bad value stops start-up with the variable's name.
+ */
+import { z } from 'zod';
+
+const DURATION = /^(\d+)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** "30m", "90s", "1h", "500ms"; a bare number is seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS];
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a duration such as 30m, 90s or 1h, got "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const schema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    LIVECALLS_DATA_DIR: z.string().min(1).default('./data'),
+    LIVECALLS_SYNC: z.enum(['normal', 'full']).default('normal'),
+    LIVECALLS_STALE_AFTER: duration('30m'),
+    LIVECALLS_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    LIVECALLS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
+    LIVEKIT_API_KEY: optionalString,
+    LIVEKIT_API_SECRET: optionalString,
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.LIVEKIT_API_KEY) !== Boolean(env.LIVEKIT_API_SECRET)) {
+      const missing = env.LIVEKIT_API_KEY ? 'LIVEKIT_API_SECRET' : 'LIVEKIT_API_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'LIVEKIT_API_KEY and LIVEKIT_API_SECRET go together' });
+    }
+    if (env.LIVEKIT_URL && !env.LIVEKIT_API_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_KEY'], message: 'LIVEKIT_URL needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET' });
+    }
+  });
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  sync: 'normal' | 'full';
+  /** ms without any event after which an active call is ended as stale */
+  staleAfterMs: number;
+  bodyLimit: number;
+  /** requests per minute per API key; 0 disables */
+  rateLimitPerMinute: number;
+  logLevel: string;
+  livekit: {
+    /** http(s) URL of the LiveKit server API; undefined = call control not configured */
+    url: string | undefined;
+    apiKey: string | undefined;
+    apiSecret: string | undefined;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.LIVECALLS_DATA_DIR,
+    sync: e.LIVECALLS_SYNC,
+    staleAfterMs: e.LIVECALLS_STALE_AFTER,
+    bodyLimit: e.LIVECALLS_BODY_LIMIT,
+    rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
+    logLevel: e.LOG_LEVEL,
+    livekit: Object.freeze({
+      // The server SDK speaks HTTP; accept the ws(s):// URL clients use, as LiveKit's own tools do.
+      url: e.LIVEKIT_URL?.replace(/^ws/, 'http'),
+      apiKey: e.LIVEKIT_API_KEY,
+      apiSecret: e.LIVEKIT_API_SECRET,
+    }),
+  });
+}

@@ -1,0 +1,201 @@
+/**
+ * The live state of one call, and how events fold into it.
+ *
+ * Why it is shaped like this: LiveKit delivers webhooks at least once and, across sources, in no
+ * guaranteed order (an agent's transcript may beat `room_started`; a retry may repeat an event). So every
+ * field is a merge that does not depend on arrival order:
+ *  - participants are kept per LiveKit participant sid; a sid that left stays left (a rejoin gets a new sid);
+ *  - transcript turns are a set keyed by event id, kept sorted by (time, id);
+ *  - flags only ever turn on (transfer requested, phone call, ended);
+ *  - last-writer-wins fields compare (time, id), never arrival order;
+ *  - the end time is the earliest end event seen.
+ * Folding any permutation of the same events therefore gives the same call (a property test checks this).
+ * A finished call stays finished: later events still enrich it (a late final turn) but never reopen it.
+ */
+import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role } from './events.ts';
+
+export type CallType = 'phone' | 'web';
+export type Sentiment = 'positive' | 'neutral' | 'negative';
+
+export interface ParticipantSession {
+  sid: string;
+  identity: string;
+  name: string;
+  kind: ParticipantKind;
+  joinedAt: number;
+  left: boolean;
+  metadata: string;
+  attributes: Readonly<Record<string, string>>;
+}
+
+export interface Turn {
+  id: string;
+  role: Role;
+  content: string;
+  at: number;
+}
+
+export interface Stamped<T> {
+  value: T;
+  at: number;
+  id: string;
+}
+
+export interface Call {
+  id: string;
+  workspaceId: string;
+  roomName: string;
+  roomSid: string;
+  roomCreatedAt: number | null;
+  /** Earliest event time seen; the start time until the room's creation time is known. */
+  firstEventAt: number;
+  /** Server time of the last event applied; drives stale expiry. */
+  lastActivityAt: number;
+  endedAt: number | null;
+  endReason: EndReason | null;
+  agentName: Stamped<string> | null;
+  roomCustomerName: Stamped<string> | null;
+  customerName: Stamped<string> | null;
+  customerPhone: Stamped<string> | null;
+  participants: ParticipantSession[];
+  /** The most recent turns, oldest first, at most `MAX_LIVE_TURNS`; the full transcript is archived. */
+  transcript: Turn[];
+  turnCount: number;
+  /** Set by the first transfer request; the reason is the latest one's. */
+  transfer: Stamped<string> | null;
+  sentiment: Sentiment;
+  sentimentScore: number;
+}
+
+/** Live turns kept on the call itself; enough for sentiment, insights and the wallboard. */
+export const MAX_LIVE_TURNS = 50;
+
+export function newCall(id: string, workspaceId: string, roomName: string, firstEventAt: number): Call {
+  return {
+    id,
+    workspaceId,
+    roomName,
+    roomSid: '',
+    roomCreatedAt: null,
+    firstEventAt,
+    lastActivityAt: firstEventAt,
+    endedAt: null,
+    endReason: null,
+    agentName: null,
+    roomCustomerName: null,
+    customerName: null,
+    customerPhone: null,
+    participants: [],
+    transcript: [],
+    turnCount: 0,
+    transfer: null,
+    sentiment: 'neutral',
+    sentimentScore: 0,
+  };
+}
+
+export function isActive(call: Call): boolean {
+  return call.endedAt === null;
+}
+
+/** When the call started: the LiveKit room's creation time when known, else the first event seen. */
+export function startedAt(call: Call): number {
+  return call.roomCreatedAt ?? call.firstEventAt;
+}
+
+export function callType(call: Call): CallType {
+  return call.participants.some((p) => p.kind === 'sip') ? 'phone' : 'web';
+}
+
+/** Later (at, id) wins; ties on both keep the current value, so merging is order-independent. */
+function lww<T>(current: Stamped<T> | null, value: T, at: number, id: string): Stamped<T> {
+  if (!current || at > current.at || (at === current.at && id > current.id)) return { value, at, id };
+  return current;
+}
+
+function mergeRoom(call: Call, room: RoomRef | null, event: CallEvent): void {
+  if (!room) return;
+  if (room.sid && !call.roomSid) call.roomSid = room.sid;
+  if (room.createdAt !== null) call.roomCreatedAt = room.createdAt;
+  if (room.agentName) call.agentName = lww(call.agentName, room.agentName, event.at, event.id);
+  if (room.customerName) call.roomCustomerName = lww(call.roomCustomerName, room.customerName, event.at, event.id);
+}
+
+function upsertParticipant(call: Call, p: ParticipantRef, left: boolean): void {
+  const existing = call.participants.find((s) => s.sid === p.sid);
+  if (existing) {
+    existing.left = existing.left || left;
+    // A join carries the freshest view of the participant; a leave may too. Keep the earliest join time.
+    existing.joinedAt = Math.min(existing.joinedAt, p.joinedAt || existing.joinedAt);
+    if (!existing.metadata && p.metadata) existing.metadata = p.metadata;
+    // Union of attributes; a key seen before keeps its first value (LiveKit's SIP attributes that matter here,
+    // such as sip.phoneNumber, do not change during a call).
+    existing.attributes = { ...p.attributes, ...existing.attributes };
+    return;
+  }
+  call.participants.push({ ...p, left });
+  call.participants.sort((a, b) => a.joinedAt - b.joinedAt || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
+}
+
+function addTurn(call: Call, turn: Turn): void {
+  if (call.transcript.some((t) => t.id === turn.id)) return;
+  call.turnCount += 1;
+  const last = call.transcript.at(-1);
+  call.transcript.push(turn);
+  if (last && compareTurns(last, turn) > 0) call.transcript.sort(compareTurns);
+  if (call.transcript.length > MAX_LIVE_TURNS) call.transcript.splice(0, call.transcript.length - MAX_LIVE_TURNS);
+}
+
+export function compareTurns(a: Turn, b: Turn): number {
+  return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function end(call: Call, at: number, reason: EndReason): void {
+  if (call.endedAt === null || at < call.endedAt) {
+    call.endedAt = at;
+    call.endReason = reason;
+  }
+}
+
+/**
+ * Fold one event into a call. Returns a new object; the input is not modified. `now` is the server's
+ * clock (activity tracking), `event.at` the source's (ordering). Duplicate ids are the caller's concern
+ * (the store drops them before folding), though turns are keyed by id as a second line of defence.
+ */
+export function applyEvent(input: Call, event: CallEvent, now: number): Call {
+  const call: Call = structuredClone(input);
+  call.firstEventAt = Math.min(call.firstEventAt, event.at);
+  call.lastActivityAt = Math.max(call.lastActivityAt, now);
+  switch (event.type) {
+    case 'room_started':
+      mergeRoom(call, event.room, event);
+      break;
+    case 'room_finished':
+      mergeRoom(call, event.room, event);
+      end(call, event.at, 'room_finished');
+      break;
+    case 'participant_joined':
+      mergeRoom(call, event.room, event);
+      upsertParticipant(call, event.participant, false);
+      break;
+    case 'participant_left':
+    case 'participant_connection_aborted':
+      mergeRoom(call, event.room, event);
+      upsertParticipant(call, event.participant, true);
+      break;
+    case 'transcript':
+      addTurn(call, { id: event.id, role: event.role, content: event.content, at: event.at });
+      break;
+    case 'transfer_requested':
+      call.transfer = lww(call.transfer, event.reason, event.at, event.id);
+      break;
+    case 'customer_info':
+      if (event.name) call.customerName = lww(call.customerName, event.name, event.at, event.id);
+      if (event.phone) call.customerPhone = lww(call.customerPhone, event.phone, event.at, event.id);
+      break;
+    case 'call_ended':
+      end(call, event.at, event.reason);
+      break;
+  }
+  return call;
+}

@@ -1,0 +1,66 @@
+/**
+ * The one event vocabulary of livecalls. Every source (LiveKit webhooks, the agent worker, the API itself,
+ * the stale-call sweeper) is translated into these before anything is decided. Names reuse LiveKit's
+ * webhook event names where one exists.
+ *
+ * Every event carries `id` (the idempotency key, namespaced by source so ids of different sources never
+ * collide) and `at` (when it happened, epoch ms, by the source's clock).
+ */
+
+export type Role = 'agent' | 'customer';
+
+export type ParticipantKind = 'standard' | 'ingress' | 'egress' | 'sip' | 'agent' | 'connector' | 'bridge' | 'other';
+
+/** What livecalls keeps of a LiveKit room, from any webhook that carries it. */
+export interface RoomRef {
+  sid: string;
+  name: string;
+  /** Room creation time, epoch ms; null when the source did not say. */
+  createdAt: number | null;
+  /** Parsed room metadata; only the fields livecalls understands. */
+  agentName: string | null;
+  customerName: string | null;
+}
+
+export interface ParticipantRef {
+  sid: string;
+  identity: string;
+  name: string;
+  kind: ParticipantKind;
+  /** epoch ms */
+  joinedAt: number;
+  /** The participant's metadata string as LiveKit sent it. */
+  metadata: string;
+  attributes: Readonly<Record<string, string>>;
+}
+
+interface Base {
+  id: string;
+  at: number;
+}
+
+export type CallEvent =
+  | (Base & { type: 'room_started'; room: RoomRef })
+  | (Base & { type: 'room_finished'; room: RoomRef })
+  | (Base & { type: 'participant_joined'; room: RoomRef | null; participant: ParticipantRef })
+  | (Base & { type: 'participant_left'; room: RoomRef | null; participant: ParticipantRef })
+  | (Base & { type: 'participant_connection_aborted'; room: RoomRef | null; participant: ParticipantRef })
+  | (Base & { type: 'transcript'; role: Role; content: string })
+  | (Base & { type: 'transfer_requested'; reason: string })
+  | (Base & { type: 'customer_info'; name: string | null; phone: string | null })
+  | (Base & { type: 'call_ended'; reason: EndReason });
+
+export type CallEventType = CallEvent['type'];
+
+/** Why a call is no longer active. */
+export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded';
+
+/** The LiveKit room sid an event names, if any (agent events never do). */
+export function roomSidOf(event: CallEvent): string | null {
+  if ('room' in event && event.room && event.room.sid) return event.room.sid;
+  return null;
+}
+
+export function roomOf(event: CallEvent): RoomRef | null {
+  return 'room' in event ? event.room : null;
+}

@@ -1,0 +1,34 @@
+/** Prometheus metrics (prom-client), one registry per service instance so tests never share counters. */
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  eventsIngested: Counter<'source' | 'result'>;
+  webhooksIgnored: Counter<'reason'>;
+  callsExpired: Counter;
+}
+
+export function createMetrics(defaults = true): Metrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    eventsIngested: new Counter({
+      name: 'livecalls_events_total',
+      help: 'Call events received, by source (livekit, agent, api) and result (applied, duplicate)',
+      labelNames: ['source', 'result'],
+      registers: [registry],
+    }),
+    webhooksIgnored: new Counter({
+      name: 'livecalls_webhooks_ignored_total',
+      help: 'LiveKit webhooks acknowledged but ignored, by reason (unknown_workspace, unsupported_event, no_room)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    callsExpired: new Counter({
+      name: 'livecalls_calls_expired_total',
+      help: 'Active calls ended because no event arrived within LIVECALLS_STALE_AFTER',
+      registers: [registry],
+    }),
+  };
+}

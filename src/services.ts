@@ -1,0 +1,65 @@
+/**
+ * Composition root: builds every dependency from the config, explicitly. Routes and ingest adapters get
+ * what they need from here and never construct clients themselves.
+ */
+import pino, { type Logger } from 'pino';
+import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
+import { CallService, type Clock } from './calls/service.ts';
+import { createSweeper, type Sweeper } from './calls/sweeper.ts';
+import type { Config } from './config.ts';
+import { createLiveKitControl, type CallControl } from './control/livekit.ts';
+import { LiveKitSignature } from './ingest/signature.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { createEmbeddedStores } from './store/embedded/index.ts';
+import type { Stores } from './store/types.ts';
+
+export interface Services {
+  config: Readonly<Config>;
+  log: Logger;
+  clock: Clock;
+  stores: Stores;
+  analyzer: ConversationAnalyzer;
+  calls: CallService;
+  sweeper: Sweeper;
+  metrics: Metrics;
+  /** Undefined when LIVEKIT_API_KEY/SECRET are not set: webhooks are then refused. */
+  signature: LiveKitSignature | undefined;
+  /** Undefined when LIVEKIT_URL is not set: end-call answers 503. */
+  control: CallControl | undefined;
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  log?: Logger;
+  stores?: Stores;
+}
+
+export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
+  const log = overrides.log ?? pino({ level: config.logLevel });
+  const clock = overrides.clock ?? Date.now;
+  const stores = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync);
+  const metrics = createMetrics();
+  const analyzer = createAnalyzer();
+  const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
+  const { url, apiKey, apiSecret } = config.livekit;
+  const signature = apiKey && apiSecret ? new LiveKitSignature(apiKey, apiSecret) : undefined;
+  const control = url && apiKey && apiSecret ? createLiveKitControl(url, apiKey, apiSecret) : undefined;
+  return {
+    config,
+    log,
+    clock,
+    stores,
+    analyzer,
+    calls,
+    sweeper,
+    metrics,
+    signature,
+    control,
+    async close() {
+      sweeper.stop();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Embedded call store: SQLite is the record, and the active calls are also held in memory (loaded at open)
+ * so reads never touch the disk. One process owns a data directory's calls; every batch is one SQLite
+ * transaction, so an acknowledged batch is on disk and a crash mid-batch leaves nothing half-applied.
+ */
+import type Database from 'better-sqlite3';
+import { isActive, newCall, startedAt, type Call, type Turn } from '../../domain/call.ts';
+import { roomSidOf, type CallEvent } from '../../domain/events.ts';
+import { routeEvent } from '../../domain/routing.ts';
+import type { CallChange, CallFolder, CallStore, IngestResult } from '../types.ts';
+
+interface CallRow {
+  state: string;
+}
+
+function byStart(a: Call, b: Call): number {
+  return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function createEmbeddedCalls(db: Database.Database): CallStore {
+  /** workspaceId -> roomName -> active call */
+  const active = new Map<string, Map<string, Call>>();
+  for (const row of db.prepare<[], CallRow>('SELECT state FROM calls WHERE active = 1').iterate()) {
+    const call = JSON.parse(row.state) as Call;
+    roomsOf(call.workspaceId).set(call.roomName, call);
+  }
+
+  function roomsOf(workspaceId: string): Map<string, Call> {
+    let rooms = active.get(workspaceId);
+    if (!rooms) active.set(workspaceId, (rooms = new Map()));
+    return rooms;
+  }
+
+  const seenInsert = db.prepare('INSERT OR IGNORE INTO seen_events (workspace_id, id, seen_at) VALUES (?, ?, ?)');
+  const selectBySid = db.prepare<[string, string], CallRow>('SELECT state FROM calls WHERE workspace_id = ? AND room_sid = ?');
+  const selectLatestEnded = db.prepare<[string, string], CallRow>(
+    'SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? AND active = 0 ORDER BY ended_at DESC LIMIT 1',
+  );
+  const selectById = db.prepare<[string, string], CallRow>('SELECT state FROM calls WHERE workspace_id = ? AND id = ?');
+  const upsertCall = db.prepare(
+    `INSERT INTO calls (id, workspace_id, room_name, room_sid, active, started_at, ended_at, last_activity_at, state)
+     VALUES (@id, @workspaceId, @roomName, @roomSid, @active, @startedAt, @endedAt, @lastActivityAt, @state)
+     ON CONFLICT(id) DO UPDATE SET room_sid = excluded.room_sid, active = excluded.active,
+       started_at = excluded.started_at, ended_at = excluded.ended_at,
+       last_activity_at = excluded.last_activity_at, state = excluded.state`,
+  );
+  const insertTurn = db.prepare('INSERT OR IGNORE INTO turns (call_id, id, role, content, at) VALUES (?, ?, ?, ?, ?)');
+  const selectTurns = db.prepare<[string], Turn>('SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at, id');
+  const selectWorkspaceBySid = db.prepare<[string], { workspace_id: string }>(
+    'SELECT workspace_id FROM calls WHERE room_sid = ? LIMIT 1',
+  );
+  const selectIdle = db.prepare<[number, number], { workspace_id: string; room_name: string }>(
+    'SELECT workspace_id, room_name FROM calls WHERE active = 1 AND last_activity_at < ? LIMIT ?',
+  );
+  const deleteSeen = db.prepare('DELETE FROM seen_events WHERE seen_at < ?');
+
+  const parse = (row: CallRow | undefined): Call | undefined => (row ? (JSON.parse(row.state) as Call) : undefined);
+
+  const ingestTx = db.transaction(
+    (workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): IngestResult => {
+      /** Calls touched by this batch, by id: state before the batch and now. */
+      const touched = new Map<string, CallChange>();
+      // The room's calls as this batch sees them (memory follows only after commit).
+      let live = roomsOf(workspaceId).get(roomName);
+      let latestEnded: Call | undefined;
+      let latestEndedLoaded = false;
+      const current = (call: Call | undefined): Call | undefined => (call && touched.get(call.id)?.after) ?? call;
+      let applied = 0;
+      let duplicates = 0;
+
+      for (const event of events) {
+        if (seenInsert.run(workspaceId, event.id, now).changes === 0) {
+          duplicates++;
+          continue;
+        }
+        applied++;
+        if (!latestEndedLoaded) {
+          latestEnded = parse(selectLatestEnded.get(workspaceId, roomName));
+          latestEndedLoaded = true;
+        }
+        const sid = roomSidOf(event);
+        const bySid = !sid ? undefined : live?.roomSid === sid ? live : latestEnded?.roomSid === sid ? latestEnded : current(parse(selectBySid.get(workspaceId, sid)));
+        const route = routeEvent({ active: live, bySid, latestEnded }, event);
+        if (route.kind === 'drop') continue;
+        if (route.kind === 'new' && route.supersede) {
+          const ended = folder.apply(route.supersede, { type: 'call_ended', id: `superseded:${event.id}`, at: event.at, reason: 'superseded' }, now);
+          settle(route.supersede, ended);
+        }
+        const before = route.kind === 'existing' ? route.call : undefined;
+        const target = before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at);
+        const next = folder.apply(target, event, now);
+        settle(before, next);
+        if (event.type === 'transcript') insertTurn.run(next.id, event.id, event.role, event.content, event.at);
+      }
+      return { applied, duplicates, changes: [...touched.values()] };
+
+      function settle(before: Call | undefined, after: Call): void {
+        const prior = touched.get(after.id);
+        touched.set(after.id, { before: prior ? prior.before : before, after });
+        write(after);
+        if (isActive(after)) live = after;
+        else {
+          if (live?.id === after.id) live = undefined;
+          if (!latestEnded || latestEnded.id === after.id || (after.endedAt ?? 0) >= (latestEnded.endedAt ?? 0)) latestEnded = after;
+        }
+      }
+    },
+  );
+
+  function write(call: Call): void {
+    upsertCall.run({
+      id: call.id,
+      workspaceId: call.workspaceId,
+      roomName: call.roomName,
+      roomSid: call.roomSid,
+      active: isActive(call) ? 1 : 0,
+      startedAt: startedAt(call),
+      endedAt: call.endedAt,
+      lastActivityAt: call.lastActivityAt,
+      state: JSON.stringify(call),
+    });
+  }
+
+  return {
+    async ingest(workspaceId, roomName, events, folder, now) {
+      const result = ingestTx.immediate(workspaceId, roomName, events, folder, now);
+      // The transaction committed: only now does memory follow.
+      const rooms = roomsOf(workspaceId);
+      for (const { after } of result.changes) {
+        if (isActive(after)) rooms.set(after.roomName, after);
+        else if (rooms.get(after.roomName)?.id === after.id) rooms.delete(after.roomName);
+      }
+      return result;
+    },
+    async listActive(workspaceId) {
+      return [...(active.get(workspaceId)?.values() ?? [])].sort(byStart);
+    },
+    async getActive(workspaceId, roomName) {
+      return active.get(workspaceId)?.get(roomName);
+    },
+    async latestEnded(workspaceId, roomName) {
+      return parse(selectLatestEnded.get(workspaceId, roomName));
+    },
+    async getCall(workspaceId, callId) {
+      return parse(selectById.get(workspaceId, callId));
+    },
+    async transcript(workspaceId, callId) {
+      return selectById.get(workspaceId, callId) ? selectTurns.all(callId) : [];
+    },
+    async workspaceOfRoomSid(roomSid) {
+      return selectWorkspaceBySid.get(roomSid)?.workspace_id;
+    },
+    async listIdle(before, limit) {
+      return selectIdle.all(before, limit).map((r) => ({ workspaceId: r.workspace_id, roomName: r.room_name }));
+    },
+    async pruneSeen(before) {
+      return deleteSeen.run(before).changes;
+    },
+  };
+}
