@@ -16,95 +16,72 @@ export const HUMAN_REQUEST = 'human agent request';
 export const COMPLAINT = 'complaint';
 
 // Table order is the tie-break when two topics score the same, so the more actionable topics come first.
+// Patterns are word stems/phrases, one regex per family, matched on lowercased text with typographic quotes fixed.
+const WHO =
+  '(a |an |the |your )?(real |live |actual |human )?(person|human|agent|representative|rep|someone|somebody|manager|supervisor|operator)';
 export const TOPIC_RULES: readonly TopicRule[] = [
   {
     topic: HUMAN_REQUEST,
     patterns: [
-      /\b(speak|talk|transfer|connect|put)( me)? (to|with|through to) (a |an |the |your )?(real |live |actual |human )?(person|human|agent|representative|rep|someone|somebody|manager|supervisor|operator)\b/g,
-      /\b(real|live|actual) (person|human|agent)\b/g,
-      /\b(not|no more) (a |an |this )?(bot|robot|machine|ai)\b/g,
-      /\b(supervisor|operator|representative)\b/g,
+      new RegExp(`\\b(speak|talk|transfer|connect|put)( me)?( through)? (to|with) ${WHO}\\b`, 'g'),
+      /\b(real|live|actual) (person|human|agent)\b|\b(supervisor|operator|representative)\b/g,
+      /\b(not|no more) (a |an |this )?(bot|robot|machine)\b|\bare you (a )?(real|human|robot|bot)\b/g,
     ],
     suggestion: 'Transfer the caller to a human agent now.',
   },
   {
     topic: 'cancellation',
     patterns: [
-      /\bcancel\w*/g,
-      /\bunsubscrib\w*/g,
+      /\b(cancel|unsubscrib)\w*|\bswitch(ing)? provider/g,
       /\b(close|terminate|end) (my|the) (account|contract|subscription|service|plan)\b/g,
-      /\bswitch(ing)? provider/g,
     ],
     suggestion:
-      'Ask why they want to leave and present a retention offer; if they insist, confirm the cancellation steps and end date.',
+      'Ask why they want to leave and offer a retention deal; if they insist, confirm the cancellation steps.',
   },
   {
     topic: 'refund',
-    patterns: [/\brefund\w*/g, /\bmoney back\b/g, /\breimburs\w*/g, /\bchargeback\w*/g],
+    patterns: [/\b(refund|reimburs|chargeback)\w*|\bmoney back\b/g],
     suggestion: 'Check refund eligibility and tell the caller how long the refund will take.',
   },
   {
     topic: 'billing',
     patterns: [
-      /\bbill(s|ed|ing)?\b/g,
-      /\binvoic\w*/g,
-      /\b(over)?charg(e|es|ed|ing)\b/g,
-      /\bpayments?\b/g,
-      /\b(pay|paid|fees?|statement)\b/g,
-      /\bdirect debit\b/g,
+      /\b(bill(s|ed|ing)?|(over)?charg(e|es|ed|ing)|payments?|pay|paid|fees?|statement|direct debit)\b|\binvoic\w*/g,
     ],
     suggestion: 'Offer an itemised invoice breakdown and mention payment-plan options.',
   },
   {
     topic: 'technical issue',
     patterns: [
-      /\b(not|isn't|doesn't|does not|won't|can't|cannot|stopped) (work\w*|load\w*|connect\w*|turn\w* on|start\w*)\b/g,
-      /\b(broken|error|errors|crash\w*|bug|bugs|glitch\w*|outage|freez\w*|frozen|offline)\b/g,
-      /\bno (signal|internet|connection|service|dial tone)\b/g,
-      /\b(can't|cannot|unable to) (log ?in|sign in|access)\b/g,
+      /\b(not|isn't|doesn't|does not|won't|can't|cannot|stopped) (work|load|connect|turn on|start)\w*/g,
+      /\b(broken|errors?|crash\w*|bugs?|glitch\w*|outage|freez\w*|frozen|offline)\b/g,
+      /\bno (signal|internet|connection|service|dial tone)\b|\b(can't|cannot|unable to) (log ?in|sign in|access)\b/g,
     ],
     suggestion: 'Walk through basic troubleshooting, then open a support ticket if it is still unresolved.',
   },
   {
     topic: 'shipping/delivery',
     patterns: [
-      /\b(ship|shipping|shipped|shipment)\b/g,
-      /\bdeliver\w*/g,
-      /\b(package|parcel|courier|tracking)\b/g,
+      /\b(ship|shipping|shipped|shipment|package|parcel|courier|tracking|my order)\b|\bdeliver\w*/g,
       /\b(hasn't|has not|never|not) (arrived|come|shown up)\b/g,
-      /\bmy order\b/g,
     ],
     suggestion: 'Look up the tracking details and give the caller an expected delivery date.',
   },
   {
     topic: 'appointment',
-    patterns: [
-      /\bappointments?\b/g,
-      /\b(re)?schedul\w*/g,
-      /\b(book|booking) (a|an|my)\b/g,
-      /\b(time )?slots?\b/g,
-      /\bconsultation\b/g,
-    ],
+    patterns: [/\b(appointments?|(time )?slots?|consultation|(book|booking) (a|an|my))\b|\b(re)?schedul\w*/g],
     suggestion: 'Confirm the date, time and place, and offer the nearest available slots.',
   },
   {
     topic: 'account inquiry',
-    patterns: [
-      /\baccount\b/g,
-      /\b(balance|password|username|login|profile)\b/g,
-      /\bupdate my (address|details|email|phone|number)\b/g,
-    ],
+    patterns: [/\b(account|balance|password|username|login|profile|update my (address|details|email|phone|number))\b/g],
     suggestion: "Verify the caller's identity before sharing or changing account details.",
   },
   {
     topic: COMPLAINT,
     patterns: [
-      /\bcomplain\w*/g,
-      /\b(unacceptable|ridiculous|outrageous|disgrace\w*|terrible|awful|worst)\b/g,
-      /\bfrustrat\w*/g,
-      /\bfed up\b/g,
-      /\bdisappoint\w*/g,
-      /\bescalat\w*/g,
+      /\b(unacceptable|ridiculous|outrageous|terrible|awful|worst|fed up)\b/g,
+      /\b(complain|frustrat|disappoint|disgrac|escalat)\w*/g,
     ],
     suggestion: "Acknowledge the caller's frustration and apologise before moving on.",
   },
@@ -123,7 +100,9 @@ const STOP_WORDS = new Set(
     'right said say see she should so some still sure than thank thanks that the their them then there these they ' +
     'this those through to today too up us very want was we well were what when where which while who why will ' +
     "with would yeah yes you you're your hello hi hey bye goodbye um uh oh going need help call calling time " +
-    'think actually back because cannot great good sorry'
+    'think actually back because cannot great good sorry told already last week month year days much thing ' +
+    'things something anything everything nothing make tell give take look looking ever never even every maybe ' +
+    "alright literally basically kind mean guess that's what's can't won't didn't isn't doesn't"
   ).split(' '),
 );
 
@@ -199,18 +178,11 @@ export function summarize(turns: readonly Turn[], topics: readonly string[]): st
   if (best === undefined) return ''; // only punctuation/whitespace was said
   const picked = [best];
   const second = ranked[1];
-  if (
-    second !== undefined &&
-    second.score * 2 >= best.score &&
-    prefix.length + best.text.length + second.text.length + 1 <= MAX_SUMMARY
-  ) {
-    picked.push(second);
-  }
-  const body = picked
-    .sort((a, b) => a.index - b.index)
-    .map((p) => p.text)
-    .join(' ');
-  return truncate(prefix + body, MAX_SUMMARY);
+  // A second sentence only if it carries at least half as much and fits whole: a cut-off one reads worse.
+  const fits = second !== undefined && prefix.length + best.text.length + second.text.length < MAX_SUMMARY;
+  if (fits && second.score * 2 >= best.score) picked.push(second);
+  picked.sort((a, b) => a.index - b.index);
+  return truncate(prefix + picked.map((p) => p.text).join(' '), MAX_SUMMARY);
 }
 
 const SUGGESTION_FOR = new Map(TOPIC_RULES.map((r) => [r.topic, r.suggestion]));
