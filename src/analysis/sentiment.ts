@@ -33,11 +33,18 @@ const NEGATORS = new Set(
   ).split(' '),
 );
 
-function normaliseNegators(text: string): string {
+// Service-call vocabulary that VADER's social-media lexicon scores but that carries no mood on a support line:
+// "I want to cancel" (-1.0), "my credit card was charged" (+1.6, -0.8), "please help" (+1.3, +1.7),
+// "honestly, this is ridiculous" (+2.0). They are swapped for a lexicon-free word so that negation distances
+// stay intact. Cost on the VADER tweet set: about 0.15 points of sign agreement.
+const DOMAIN_NEUTRAL = new Set('cancel cancels cancelled canceled charged pay credit help please honestly'.split(' '));
+
+function normalise(text: string): string {
   return text
     .replace(/[\u2018\u2019]/g, "'") // speech-to-text often emits typographic apostrophes: don’t
     .replace(/[A-Za-z][A-Za-z'-]*/g, (word) => {
       const lower = word.toLowerCase();
+      if (DOMAIN_NEUTRAL.has(lower)) return 'it';
       return NEGATORS.has(lower) || lower.includes("n't") ? lower : word;
     });
 }
@@ -45,7 +52,7 @@ function normaliseNegators(text: string): string {
 /** VADER compound score of one utterance, -1..1; 0 for blank text. */
 export function scoreText(text: string): number {
   if (text.trim() === '') return 0;
-  return SentimentIntensityAnalyzer.polarity_scores(normaliseNegators(text)).compound;
+  return SentimentIntensityAnalyzer.polarity_scores(normalise(text)).compound;
 }
 
 export function labelFor(score: number): SentimentLabel {
