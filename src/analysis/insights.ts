@@ -55,6 +55,7 @@ export const TOPIC_RULES: readonly TopicRule[] = [
     patterns: [
       /\b(not|isn't|doesn't|does not|won't|can't|cannot|stopped) (work|load|connect|turn on|start)\w*/g,
       /\b(broken|errors?|crash\w*|bugs?|glitch\w*|outage|freez\w*|frozen|offline)\b/g,
+      /\b(keeps?|kept) (dropping|disconnecting|cutting out|restarting|rebooting)\b|\bdropped calls?\b/g,
       /\bno (signal|internet|connection|service|dial tone)\b|\b(can't|cannot|unable to) (log ?in|sign in|access)\b/g,
     ],
     suggestion: 'Walk through basic troubleshooting, then open a support ticket if it is still unresolved.',
@@ -87,7 +88,10 @@ export const TOPIC_RULES: readonly TopicRule[] = [
   },
 ];
 
+const SUGGESTION_FOR = new Map(TOPIC_RULES.map((r) => [r.topic, r.suggestion]));
 const MAX_TOPICS = 5;
+/** Repeated words are a weaker signal than the rule table, so they only fill the tail of the list. */
+const MAX_KEYWORD_TOPICS = 2;
 const MAX_SUGGESTIONS = 4;
 export const MAX_SUMMARY = 240;
 
@@ -102,7 +106,7 @@ const STOP_WORDS = new Set(
     "with would yeah yes you you're your hello hi hey bye goodbye um uh oh going need help call calling time " +
     'think actually back because cannot great good sorry told already last week month year days much thing ' +
     'things something anything everything nothing make tell give take look looking ever never even every maybe ' +
-    "alright literally basically kind mean guess that's what's can't won't didn't isn't doesn't"
+    "alright literally basically kind mean guess came come went keep keeps kept that's what's can't won't didn't isn't doesn't"
   ).split(' '),
 );
 
@@ -142,7 +146,8 @@ export function extractTopics(turns: readonly Turn[]): string[] {
   const frequent = [...counts]
     .filter(([, n]) => n >= 2)
     .sort(([a, m], [b, n]) => n - m || (a < b ? -1 : 1))
-    .map(([word]) => word);
+    .map(([word]) => word)
+    .slice(0, MAX_KEYWORD_TOPICS);
   return [...ranked, ...frequent].slice(0, MAX_TOPICS);
 }
 
@@ -173,7 +178,9 @@ export function summarize(turns: readonly Turn[], topics: readonly string[]): st
   const ranked = sentences
     .map((text, index) => ({ text, index, score: informativeness(text) }))
     .sort((a, b) => b.score - a.score || a.index - b.index);
-  const prefix = topics.length > 0 ? `${topics.join(', ').replace(/^./, (c) => c.toUpperCase())}: ` : '';
+  // Only table topics head the summary: a bare repeated word ("router") reads as noise there.
+  const known = topics.filter((t) => SUGGESTION_FOR.has(t)).slice(0, 3);
+  const prefix = known.length > 0 ? `${known.join(', ').replace(/^./, (c) => c.toUpperCase())}: ` : '';
   const best = ranked[0];
   if (best === undefined) return ''; // only punctuation/whitespace was said
   const picked = [best];
@@ -184,8 +191,6 @@ export function summarize(turns: readonly Turn[], topics: readonly string[]): st
   picked.sort((a, b) => a.index - b.index);
   return truncate(prefix + picked.map((p) => p.text).join(' '), MAX_SUMMARY);
 }
-
-const SUGGESTION_FOR = new Map(TOPIC_RULES.map((r) => [r.topic, r.suggestion]));
 
 /** Next-best actions for the agent, most urgent first: hand-off, then de-escalation, then per-topic help. */
 export function suggest(topics: readonly string[], sentiment: SentimentLabel): string[] {

@@ -16,7 +16,7 @@ describe('scoreText (VADER rules)', () => {
     expect(labelOf(customer('I am not happy'))).toBe('negative');
     expect(labelOf(customer('Not happy with this at all.'))).toBe('negative');
     expect(labelOf(customer('Never good, every single time.'))).toBe('negative');
-    expect(labelOf(customer('I don’t like this')) ).toBe('negative');
+    expect(labelOf(customer('I don’t like this'))).toBe('negative');
   });
 
   it('"not bad" is not negative', () => {
@@ -89,10 +89,9 @@ describe('conversationSentiment', () => {
     fc.constantFrom('great, thanks!', 'this is awful', 'I am not happy', 'ok', 'my bill is wrong', '', 'LOVE IT!!!'),
     fc.string({ maxLength: 40 }),
   );
-  const turns = fc.array(
-    fc.record({ role: fc.constantFrom<Role>('agent', 'customer'), content: text, at: fc.nat() }),
-    { maxLength: 12 },
-  );
+  const turns = fc.array(fc.record({ role: fc.constantFrom<Role>('agent', 'customer'), content: text, at: fc.nat() }), {
+    maxLength: 12,
+  });
 
   it('is deterministic, bounded and labelled consistently with its score', () => {
     fc.assert(

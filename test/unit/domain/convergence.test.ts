@@ -1,0 +1,104 @@
+/**
+ * Property: LiveKit may repeat and reorder events, and the agent worker races LiveKit. Whatever the order
+ * and duplication, the same set of events converges to one call state (through the real store + fold).
+ */
+import fc from 'fast-check';
+import { rmSync } from 'node:fs';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../../../src/analysis/index.ts';
+import { CallService } from '../../../src/calls/service.ts';
+import type { CallEvent, ParticipantRef, RoomRef } from '../../../src/domain/events.ts';
+import { toActiveCallDetails, toActiveCallItem } from '../../../src/domain/view.ts';
+import { createMetrics } from '../../../src/metrics.ts';
+import { createEmbeddedStores } from '../../../src/store/embedded/index.ts';
+import { tempDir } from '../../helpers/app.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+const WS = 'ws_prop';
+const ROOM: RoomRef = { sid: 'RM_prop', name: 'call-prop', createdAt: T0, agentName: 'Prop Agent', customerName: null };
+
+function person(identity: string, kind: ParticipantRef['kind'], joinedAt: number, sid = `PA_${identity}`): ParticipantRef {
+  return { sid, identity, name: identity, kind, joinedAt, metadata: '', attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {} };
+}
+
+/** One realistic call's events: webhooks with the room sid, agent events without. */
+const callEvents = fc
+  .record({
+    turns: fc.array(fc.tuple(fc.constantFrom('agent', 'customer') as fc.Arbitrary<'agent' | 'customer'>, fc.constantFrom('I am not happy at all', 'Great, thanks so much!', 'Can you check my bill?', 'Okay.', 'This is terrible service')), { maxLength: 8 }),
+    sip: fc.boolean(),
+    callerLeaves: fc.boolean(),
+    rejoin: fc.boolean(),
+    transfer: fc.boolean(),
+    info: fc.boolean(),
+    finished: fc.boolean(),
+  })
+  .map((s) => {
+    const ev: CallEvent[] = [{ type: 'room_started', id: 'lk:EV_start', at: T0, room: ROOM }];
+    ev.push({ type: 'participant_joined', id: 'lk:EV_j_agent', at: T0 + 1000, room: ROOM, participant: person('agent-1', 'agent', T0 + 1000) });
+    const caller = person(s.sip ? 'sip_+15551230000' : 'web-user', s.sip ? 'sip' : 'standard', T0 + 2000);
+    ev.push({ type: 'participant_joined', id: 'lk:EV_j_caller', at: T0 + 2000, room: ROOM, participant: caller });
+    s.turns.forEach(([role, content], i) => ev.push({ type: 'transcript', id: `agent:call-prop:t${i}`, at: T0 + 3000 + i * 1000, role, content }));
+    if (s.transfer) ev.push({ type: 'transfer_requested', id: 'agent:call-prop:tr', at: T0 + 4500, reason: 'asked for a human' });
+    if (s.info) ev.push({ type: 'customer_info', id: 'agent:call-prop:ci', at: T0 + 2500, name: 'Pat', phone: null });
+    if (s.callerLeaves) ev.push({ type: 'participant_left', id: 'lk:EV_l_caller', at: T0 + 20_000, room: ROOM, participant: caller });
+    if (s.rejoin) {
+      const again = person(caller.identity, caller.kind, T0 + 21_000, 'PA_again');
+      ev.push({ type: 'participant_joined', id: 'lk:EV_j_again', at: T0 + 21_000, room: ROOM, participant: again });
+    }
+    if (s.finished) ev.push({ type: 'room_finished', id: 'lk:EV_fin', at: T0 + 30_000, room: ROOM });
+    return ev;
+  });
+
+/** Deliveries: every event at least once (retries duplicate some), in any order. */
+const deliveries = callEvents.chain((events) =>
+  fc
+    .tuple(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), fc.subarray(events))
+    .chain(([all, dups]) => fc.shuffledSubarray([...all, ...dups], { minLength: all.length + dups.length, maxLength: all.length + dups.length }))
+    .map((order) => ({ events, order })),
+);
+
+async function fold(order: readonly CallEvent[], batch: number): Promise<unknown> {
+  const dir = tempDir('livecalls-prop-');
+  const stores = createEmbeddedStores(dir);
+  try {
+    const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => T0 + 60_000, createMetrics(false), pino({ level: 'silent' }));
+    for (let i = 0; i < order.length; i += batch) await service.ingest(WS, 'call-prop', order.slice(i, i + batch), 'livekit');
+    const now = T0 + 40_000;
+    const active = await stores.calls.getActive(WS, 'call-prop');
+    const call = active ?? (await stores.calls.latestEnded(WS, 'call-prop'));
+    if (!call) throw new Error('no call');
+    const transcript = await stores.calls.transcript(WS, call.id);
+    const { id: _id, ...details } = toActiveCallDetails(call, transcript, now);
+    const { id: _id2, ...item } = toActiveCallItem(call, now);
+    return { active: Boolean(active), endedAt: call.endedAt, endReason: call.endReason, details, item, turnCount: call.turnCount, sentiment: call.sentimentScore };
+  } finally {
+    await stores.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('out-of-order and duplicate delivery', () => {
+  it('converges to the state of in-order delivery, whatever the order and batching', async () => {
+    await fc.assert(
+      fc.asyncProperty(deliveries, fc.integer({ min: 1, max: 4 }), async ({ events, order }, batch) => {
+        const expected = await fold(events, 1);
+        const actual = await fold(order, batch);
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('the in-order state is what the events say', async () => {
+    const r = await fold(
+      [
+        { type: 'room_started', id: 'lk:a', at: T0, room: ROOM },
+        { type: 'participant_joined', id: 'lk:b', at: T0 + 1000, room: ROOM, participant: person('sip_1', 'sip', T0 + 1000) },
+        { type: 'transcript', id: 'agent:call-prop:x', at: T0 + 2000, role: 'customer', content: 'This is awful, I am furious' },
+      ],
+      1,
+    );
+    expect(r).toMatchObject({ active: true, item: { type: 'phone', sentiment: 'negative', customerPhone: '+15551230000', duration: 40 } });
+  });
+});
