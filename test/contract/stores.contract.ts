@@ -1,0 +1,177 @@
+/**
+ * The store contract: every backend (embedded today; Redis/PostgreSQL next) runs this same suite.
+ * A backend's test file calls `storeContract(name, open)`; `open` may be called again on the same
+ * `place` to check that what a backend acknowledged survives a reopen.
+ */
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../../src/analysis/index.ts';
+import { CallService } from '../../src/calls/service.ts';
+import { MAX_LIVE_TURNS } from '../../src/domain/call.ts';
+import type { CallEvent, RoomRef } from '../../src/domain/events.ts';
+import { AppError } from '../../src/errors.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import type { Stores } from '../../src/store/types.ts';
+
+export interface Backend {
+  /** Opens the backend at `place` (the same place = the same data). */
+  open(place: string): Promise<Stores>;
+  /** A new, empty place. */
+  newPlace(): string;
+  dispose(place: string): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 5, 1, 12);
+
+function roomRef(name: string, sid = `RM_${name}`, createdAt = T0): RoomRef {
+  return { sid, name, createdAt, agentName: 'Agent', customerName: null };
+}
+
+function started(name: string, id: string, createdAt = T0, sid?: string): CallEvent {
+  return { type: 'room_started', id, at: createdAt, room: roomRef(name, sid, createdAt) };
+}
+
+function say(id: string, at: number, content = 'hello'): CallEvent {
+  return { type: 'transcript', id, at, role: 'customer', content };
+}
+
+export function storeContract(name: string, backend: Backend): void {
+  describe(`store contract: ${name}`, () => {
+    const opened: { stores: Stores; place: string }[] = [];
+    afterEach(async () => {
+      for (const o of opened.splice(0)) {
+        await o.stores.close();
+        await backend.dispose(o.place);
+      }
+    });
+
+    async function open(place = backend.newPlace()) {
+      const stores = await backend.open(place);
+      opened.push({ stores, place });
+      const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => T0 + 60_000, createMetrics(false), pino({ level: 'silent' }));
+      return { stores, service, place };
+    }
+
+    it('creates a call from its first event and lists active calls oldest first', async () => {
+      const { stores, service } = await open();
+      await service.ingest('ws1', 'b', [started('b', 'e1', T0 + 5000)], 'livekit');
+      await service.ingest('ws1', 'a', [started('a', 'e2', T0)], 'livekit');
+      await service.ingest('ws1', 'c', [say('e3', T0 + 9000)], 'agent');
+      const list = await stores.calls.listActive('ws1');
+      expect(list.map((c) => c.roomName)).toEqual(['a', 'b', 'c']);
+      expect(list.every((c) => /^[0-9a-f]{24}$/.test(c.id))).toBe(true);
+      expect(await stores.calls.listActive('ws2')).toEqual([]);
+    });
+
+    it('dedupes event ids per workspace, reporting applied and duplicates', async () => {
+      const { service } = await open();
+      const first = await service.ingest('ws1', 'r', [started('r', 'dup'), say('s1', T0 + 1)], 'livekit');
+      expect([first.applied, first.duplicates]).toEqual([2, 0]);
+      expect(first.changes).toHaveLength(1);
+      expect(first.changes[0]?.before).toBeUndefined();
+      const again = await service.ingest('ws1', 'r', [say('s1', T0 + 1), say('s2', T0 + 2)], 'agent');
+      expect([again.applied, again.duplicates]).toEqual([1, 1]);
+      expect(again.changes[0]?.before?.turnCount).toBe(1);
+      expect(again.changes[0]?.after.turnCount).toBe(2);
+      // The same id in another workspace is another event.
+      const other = await service.ingest('ws2', 'r', [started('r', 'dup')], 'livekit');
+      expect(other.applied).toBe(1);
+    });
+
+    it('keeps a bounded live transcript on the call and the full one in the store', async () => {
+      const { stores, service } = await open();
+      const turns = Array.from({ length: MAX_LIVE_TURNS + 15 }, (_, i) => say(`t${i}`, T0 + i * 10, `turn ${i}`));
+      await service.ingest('ws1', 'long', turns.slice(0, 40), 'agent');
+      await service.ingest('ws1', 'long', turns.slice(40), 'agent');
+      const call = await stores.calls.getActive('ws1', 'long');
+      expect(call?.transcript).toHaveLength(MAX_LIVE_TURNS);
+      expect(call?.transcript.at(-1)?.content).toBe(`turn ${MAX_LIVE_TURNS + 14}`);
+      expect(call?.turnCount).toBe(MAX_LIVE_TURNS + 15);
+      const full = await stores.calls.transcript('ws1', call?.id ?? '');
+      expect(full.map((t) => t.content)).toEqual(turns.map((_, i) => `turn ${i}`));
+      expect(await stores.calls.transcript('ws2', call?.id ?? '')).toEqual([]);
+    });
+
+    it('ends calls: they leave the active list and stay readable by id with their transcript', async () => {
+      const { stores, service } = await open();
+      await service.ingest('ws1', 'r', [started('r', 'e1'), say('s1', T0 + 1000, 'bye')], 'livekit');
+      const id = (await stores.calls.getActive('ws1', 'r'))?.id ?? '';
+      await service.ingest('ws1', 'r', [{ type: 'room_finished', id: 'e2', at: T0 + 5000, room: roomRef('r') }], 'livekit');
+      expect(await stores.calls.getActive('ws1', 'r')).toBeUndefined();
+      expect(await stores.calls.listActive('ws1')).toEqual([]);
+      const ended = await stores.calls.getCall('ws1', id);
+      expect(ended).toMatchObject({ id, endedAt: T0 + 5000, endReason: 'room_finished' });
+      expect((await stores.calls.latestEnded('ws1', 'r'))?.id).toBe(id);
+      expect(await stores.calls.getCall('ws2', id)).toBeUndefined();
+      expect((await stores.calls.transcript('ws1', id)).map((t) => t.content)).toEqual(['bye']);
+    });
+
+    it('a reused room name with a new sid is a new call; the old one is ended as superseded', async () => {
+      const { stores, service } = await open();
+      await service.ingest('ws1', 'r', [started('r', 'e1', T0, 'RM_one')], 'livekit');
+      const first = (await stores.calls.getActive('ws1', 'r'))?.id;
+      const result = await service.ingest('ws1', 'r', [started('r', 'e2', T0 + 60_000, 'RM_two')], 'livekit');
+      expect(result.changes).toHaveLength(2);
+      const now = await stores.calls.getActive('ws1', 'r');
+      expect(now?.roomSid).toBe('RM_two');
+      expect(now?.id).not.toBe(first);
+      expect((await stores.calls.getCall('ws1', first ?? ''))?.endReason).toBe('superseded');
+      expect(await stores.calls.workspaceOfRoomSid('RM_two')).toBe('ws1');
+      expect(await stores.calls.workspaceOfRoomSid('RM_none')).toBeUndefined();
+    });
+
+    it('lists idle calls by server activity time and forgets old dedupe ids', async () => {
+      const { stores, service } = await open();
+      await service.ingest('ws1', 'idle', [started('idle', 'i1')], 'livekit');
+      const idle = await stores.calls.listIdle(T0 + 60_001, 10);
+      expect(idle).toEqual([{ workspaceId: 'ws1', roomName: 'idle' }]);
+      expect(await stores.calls.listIdle(T0 + 60_000, 10)).toEqual([]);
+      expect(await stores.calls.pruneSeen(T0 + 60_001)).toBe(1);
+      // Forgotten ids are applied again, but a turn id is still kept once on the call.
+      await service.ingest('ws1', 'idle', [say('x', T0 + 5)], 'agent');
+      await stores.calls.pruneSeen(T0 + 60_001);
+      expect((await service.ingest('ws1', 'idle', [say('x', T0 + 5)], 'agent')).applied).toBe(1);
+      expect((await stores.calls.getActive('ws1', 'idle'))?.transcript).toHaveLength(1);
+    });
+
+    it('keeps everything acknowledged across a reopen', async () => {
+      const first = await open();
+      await first.service.ingest('ws1', 'keep', [started('keep', 'k1'), say('k2', T0 + 1, 'still here')], 'livekit');
+      const ws = await first.stores.tenants.createWorkspace('w', T0);
+      const { apiKey } = await first.stores.tenants.createKey(ws.id, T0);
+      await first.stores.close();
+      opened.splice(0);
+      const second = await open(first.place);
+      const call = await second.stores.calls.getActive('ws1', 'keep');
+      expect(call?.lastActivityAt).toBe(T0 + 60_000);
+      expect(call?.transcript.map((t) => t.content)).toEqual(['still here']);
+      expect((await second.stores.tenants.verifyKey(apiKey))?.workspaceId).toBe(ws.id);
+      expect((await second.service.ingest('ws1', 'keep', [say('k2', T0 + 1)], 'agent')).duplicates).toBe(1);
+    });
+
+    it('workspaces and keys: hashed keys, verify, revoke', async () => {
+      const { stores } = await open();
+      expect(await stores.tenants.countWorkspaces()).toBe(0);
+      const ws = await stores.tenants.createWorkspace('Acme', T0);
+      expect(ws.id).toMatch(/^ws_[0-9a-f]{16}$/);
+      expect(await stores.tenants.getWorkspace(ws.id)).toEqual(ws);
+      expect(await stores.tenants.getWorkspace('ws_nope')).toBeUndefined();
+      const { key, apiKey } = await stores.tenants.createKey(ws.id, T0);
+      expect(apiKey).toMatch(/^lc_[0-9a-f]{16}_[0-9a-f]{64}$/);
+      expect(await stores.tenants.verifyKey(apiKey)).toEqual({ id: key.id, workspaceId: ws.id, createdAt: T0, revokedAt: null });
+      // Same key id, wrong secret.
+      expect(await stores.tenants.verifyKey(apiKey.slice(0, -1) + (apiKey.endsWith('0') ? '1' : '0'))).toBeUndefined();
+      expect(await stores.tenants.verifyKey('lc_nope')).toBeUndefined();
+      expect(await stores.tenants.revokeKey(key.id, T0 + 1)).toBe(true);
+      expect(await stores.tenants.revokeKey(key.id, T0 + 2)).toBe(false);
+      expect(await stores.tenants.verifyKey(apiKey)).toBeUndefined();
+      await expect(stores.tenants.createKey('ws_missing', T0)).rejects.toBeInstanceOf(AppError);
+      expect(await stores.tenants.countWorkspaces()).toBe(1);
+    });
+
+    it('answers ping while up', async () => {
+      const { stores } = await open();
+      await expect(stores.ping()).resolves.toBeUndefined();
+    });
+  });
+}
