@@ -23,7 +23,7 @@ export const AGENT_SHARE = 0.05;
 export const THRESHOLD = 0.1;
 
 // The vader-sentiment JS port compares negation words case-sensitively (Python VADER lowercases them), so a
-// sentence-initial "Not good" or "Never again" scored positive. Lowercasing only the negators fixes that and
+// sentence-initial "Not bad" scored -0.54 and "Never good" +0.44. Lowercasing only the negators fixes that and
 // leaves the caps emphasis of sentiment words ("GREAT") alone.
 const NEGATORS = new Set(
   (
@@ -36,7 +36,7 @@ const NEGATORS = new Set(
 // Service-call vocabulary that VADER's social-media lexicon scores but that carries no mood on a support line:
 // "I want to cancel" (-1.0), "my credit card was charged" (+1.6, -0.8), "please help" (+1.3, +1.7),
 // "honestly, this is ridiculous" (+2.0). They are swapped for a lexicon-free word so that negation distances
-// stay intact. Cost on the VADER tweet set: about 0.15 points of sign agreement.
+// stay intact. Cost on the VADER tweet set: about 0.1 points of sign agreement.
 const DOMAIN_NEUTRAL = new Set('cancel cancels cancelled canceled charged pay credit help please honestly'.split(' '));
 
 function normalise(text: string): string {
