@@ -1,0 +1,60 @@
+/** The `livecalls` command against the same store as a running server. */
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/app.ts';
+import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.ts';
+
+const run = promisify(execFile);
+const dataDir = tempDir('livecalls-cli-');
+const env = { ...process.env, LIVECALLS_DATA_DIR: dataDir };
+let server: ServerProcess;
+
+async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/livecalls.js', ...args], { cwd: ROOT, env });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; code: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+  }
+}
+
+beforeAll(async () => {
+  server = await startServer({ LIVECALLS_DATA_DIR: dataDir });
+});
+afterAll(async () => {
+  await server.kill();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('livecalls CLI', () => {
+  it('creates a workspace (one JSON line), keys, and revokes them while the server runs', async () => {
+    const created = await run('npx', ['--no-install', 'livecalls', 'workspaces', 'create', '--name', 'Acme'], { cwd: ROOT, env });
+    const lines = created.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const { workspaceId, apiKey } = JSON.parse(lines[0] ?? '') as { workspaceId: string; apiKey: string };
+    expect(workspaceId).toMatch(/^ws_/);
+    const list = (key: string) => fetch(`${server.url}/v2/api/active-calls`, { headers: { 'x-api-key': key, 'x-workspace-id': workspaceId } });
+    expect((await list(apiKey)).status).toBe(200);
+
+    const made = await cli('keys', 'create', '--workspace', workspaceId);
+    expect(made.code).toBe(0);
+    const second = JSON.parse(made.stdout) as { apiKey: string; keyId: string };
+    expect((await list(second.apiKey)).status).toBe(200);
+
+    const revoked = await cli('keys', 'revoke', second.keyId);
+    expect(revoked.code).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toEqual({ keyId: second.keyId, revoked: true });
+    expect((await list(second.apiKey)).status).toBe(401);
+    expect((await list(apiKey)).status).toBe(200);
+  });
+
+  it('fails clearly on bad input', async () => {
+    expect(await cli('workspaces', 'create')).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
+    expect(await cli('keys', 'create', '--workspace', 'ws_missing')).toMatchObject({ code: 1, stderr: expect.stringContaining('unknown workspace') });
+    expect(await cli('keys', 'revoke', 'nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('no active key') });
+    expect((await cli('frobnicate')).code).toBe(2);
+  });
+});
