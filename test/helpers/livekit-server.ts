@@ -3,7 +3,7 @@
  * routes livekit-server-sdk calls and checks every token with the SDK's own TokenVerifier and the grant
  * LiveKit requires for the method. It covers what livecalls calls; it is not LiveKit.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenVerifier, type ClaimGrants } from 'livekit-server-sdk';
 
@@ -25,7 +25,7 @@ export async function startLiveKitStandIn(apiKey: string, apiSecret: string): Pr
   const verifier = new TokenVerifier(apiKey, apiSecret);
   const standIn: StandIn = { url: '', rooms: new Set(), deleted: [], failWith: undefined, close: async () => {} };
 
-  const twirpError = (res: import('node:http').ServerResponse, status: number, code: string, msg: string) => {
+  const twirpError = (res: ServerResponse, status: number, code: string, msg: string) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, msg }));
   };
 
