@@ -73,6 +73,17 @@ export interface CallStore {
   pruneSeen(before: number): Promise<number>;
 }
 
+/**
+ * Where ended calls are kept for good, with their full transcripts. `put` is an upsert keyed by call id:
+ * however often a call is archived (two instances, a retry, a late event), there is one record.
+ */
+export interface ArchiveStore {
+  put(call: Call, transcript: readonly Turn[]): Promise<void>;
+  get(workspaceId: string, callId: string): Promise<Call | undefined>;
+  transcript(workspaceId: string, callId: string): Promise<Turn[]>;
+  latestEnded(workspaceId: string, roomName: string): Promise<Call | undefined>;
+}
+
 export interface Stores {
   tenants: TenantStore;
   calls: CallStore;

@@ -4,9 +4,9 @@
  * transaction, so an acknowledged batch is on disk and a crash mid-batch leaves nothing half-applied.
  */
 import type Database from 'better-sqlite3';
-import { isActive, newCall, startedAt, type Call, type Turn } from '../../domain/call.ts';
-import { roomSidOf, type CallEvent } from '../../domain/events.ts';
-import { routeEvent } from '../../domain/routing.ts';
+import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
+import type { CallEvent } from '../../domain/events.ts';
+import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { CallChange, CallFolder, CallStore, IngestResult } from '../types.ts';
 
 interface CallRow {
@@ -56,54 +56,22 @@ export function createEmbeddedCalls(db: Database.Database): CallStore {
 
   const parse = (row: CallRow | undefined): Call | undefined => (row ? (JSON.parse(row.state) as Call) : undefined);
 
+  const selectSeen = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM seen_events WHERE workspace_id = ? AND id = ?');
+
   const ingestTx = db.transaction(
     (workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): IngestResult => {
-      /** Calls touched by this batch, by id: state before the batch and now. */
-      const touched = new Map<string, CallChange>();
-      // The room's calls as this batch sees them (memory follows only after commit).
-      let live = roomsOf(workspaceId).get(roomName);
-      let latestEnded: Call | undefined;
-      let latestEndedLoaded = false;
-      const current = (call: Call | undefined): Call | undefined => (call && touched.get(call.id)?.after) ?? call;
-      let applied = 0;
-      let duplicates = 0;
-
-      for (const event of events) {
-        if (seenInsert.run(workspaceId, event.id, now).changes === 0) {
-          duplicates++;
-          continue;
-        }
-        applied++;
-        if (!latestEndedLoaded) {
-          latestEnded = parse(selectLatestEnded.get(workspaceId, roomName));
-          latestEndedLoaded = true;
-        }
-        const sid = roomSidOf(event);
-        const bySid = !sid ? undefined : live?.roomSid === sid ? live : latestEnded?.roomSid === sid ? latestEnded : current(parse(selectBySid.get(workspaceId, sid)));
-        const route = routeEvent({ active: live, bySid, latestEnded }, event);
-        if (route.kind === 'drop') continue;
-        if (route.kind === 'new' && route.supersede) {
-          const ended = folder.apply(route.supersede, { type: 'call_ended', id: `superseded:${event.id}`, at: event.at, reason: 'superseded' }, now);
-          settle(route.supersede, ended);
-        }
-        const before = route.kind === 'existing' ? route.call : undefined;
-        const target = before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at);
-        const next = folder.apply(target, event, now);
-        settle(before, next);
-        if (event.type === 'transcript') insertTurn.run(next.id, event.id, event.role, event.content, event.at);
+      const bySid = new Map<string, Call>();
+      for (const sid of sidsOf(events)) {
+        const call = parse(selectBySid.get(workspaceId, sid));
+        if (call) bySid.set(sid, call);
       }
-      return { applied, duplicates, changes: [...touched.values()] };
-
-      function settle(before: Call | undefined, after: Call): void {
-        const prior = touched.get(after.id);
-        touched.set(after.id, { before: prior ? prior.before : before, after });
-        write(after);
-        if (isActive(after)) live = after;
-        else {
-          if (live?.id === after.id) live = undefined;
-          if (!latestEnded || latestEnded.id === after.id || (after.endedAt ?? 0) >= (latestEnded.endedAt ?? 0)) latestEnded = after;
-        }
-      }
+      const snapshot = { active: roomsOf(workspaceId).get(roomName), latestEnded: parse(selectLatestEnded.get(workspaceId, roomName)), bySid };
+      const seen = (id: string) => selectSeen.get(workspaceId, id) !== undefined;
+      const folded = foldBatch(workspaceId, roomName, snapshot, events, seen, folder, now);
+      for (const id of folded.appliedIds) seenInsert.run(workspaceId, id, now);
+      for (const { after } of folded.changes) write(after);
+      for (const { callId, turn } of folded.turns) insertTurn.run(callId, turn.id, turn.role, turn.content, turn.at);
+      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
     },
   );
 

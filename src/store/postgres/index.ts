@@ -1,0 +1,126 @@
+/**
+ * PostgreSQL backend: workspaces, API keys and the archive of ended calls, shared by every instance.
+ * Schema applied at start by versioned migrations (migrate.ts).
+ */
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Call, Turn } from '../../domain/call.ts';
+import { startedAt } from '../../domain/call.ts';
+import { AppError } from '../../errors.ts';
+import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
+import type { ApiKeyRecord, ArchiveStore, TenantStore } from '../types.ts';
+import { guard } from '../unavailable.ts';
+import { migrate } from './migrate.ts';
+
+// int8 -> number: our int8 columns are epoch ms, far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export interface PostgresBackend {
+  pool: pg.Pool;
+  tenants: TenantStore;
+  archive: ArchiveStore;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openPostgres(url: string, log?: Logger): Promise<PostgresBackend> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost'));
+  await migrate(pool);
+  const q = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => pool.query<R>(text, values);
+
+  const tenants: TenantStore = {
+    async createWorkspace(name, now) {
+      const ws = { id: newWorkspaceId(), name, createdAt: now };
+      await q('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)', [ws.id, name, now]);
+      return ws;
+    },
+    async getWorkspace(id) {
+      const row = (await q<{ id: string; name: string; created_at: number }>('SELECT * FROM workspaces WHERE id = $1', [id])).rows[0];
+      return row && { id: row.id, name: row.name, createdAt: row.created_at };
+    },
+    async countWorkspaces() {
+      return Number((await q<{ n: string }>('SELECT count(*) AS n FROM workspaces')).rows[0]?.n ?? 0);
+    },
+    async createKey(workspaceId, now) {
+      if (!(await tenants.getWorkspace(workspaceId))) throw new AppError('not_found', `unknown workspace ${workspaceId}`, { field: 'workspace' });
+      const id = newKeyId();
+      const apiKey = newApiKey(id);
+      await q('INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES ($1, $2, $3, $4)', [id, workspaceId, hashKey(apiKey), now]);
+      return { key: { id, workspaceId, createdAt: now, revokedAt: null }, apiKey };
+    },
+    async revokeKey(keyId, now) {
+      return ((await q('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, keyId])).rowCount ?? 0) > 0;
+    },
+    async verifyKey(apiKey): Promise<ApiKeyRecord | undefined> {
+      const id = parseKeyId(apiKey);
+      if (id === undefined) return undefined;
+      const row = (
+        await q<{ id: string; workspace_id: string; hash: Buffer; created_at: number; revoked_at: number | null }>('SELECT * FROM api_keys WHERE id = $1', [id])
+      ).rows[0];
+      if (!row || row.revoked_at !== null || !sameHash(row.hash, hashKey(apiKey))) return undefined;
+      return { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at };
+    },
+  };
+
+  const archive: ArchiveStore = {
+    async put(call: Call, transcript: readonly Turn[]) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO archived_calls (id, workspace_id, room_name, room_sid, started_at, ended_at, state)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET room_sid = EXCLUDED.room_sid, started_at = EXCLUDED.started_at,
+             ended_at = EXCLUDED.ended_at, state = EXCLUDED.state`,
+          [call.id, call.workspaceId, call.roomName, call.roomSid, startedAt(call), call.endedAt ?? 0, JSON.stringify(call)],
+        );
+        if (transcript.length > 0) {
+          await client.query(
+            `INSERT INTO archived_turns (call_id, id, role, content, at)
+             SELECT $1, t.id, t.role, t.content, t.at FROM jsonb_to_recordset($2::jsonb) AS t(id text, role text, content text, at bigint)
+             ON CONFLICT DO NOTHING`,
+            [call.id, JSON.stringify(transcript)],
+          );
+        }
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async get(workspaceId, callId) {
+      const row = (await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND id = $2', [workspaceId, callId])).rows[0];
+      return row?.state;
+    },
+    async transcript(workspaceId, callId) {
+      const rows = await q<Turn>(
+        `SELECT t.id, t.role, t.content, t.at FROM archived_turns t JOIN archived_calls c ON c.id = t.call_id
+         WHERE c.workspace_id = $1 AND t.call_id = $2 ORDER BY t.at, t.id COLLATE "C"`,
+        [workspaceId, callId],
+      );
+      return rows.rows;
+    },
+    async latestEnded(workspaceId, roomName) {
+      const row = (
+        await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND room_name = $2 ORDER BY ended_at DESC LIMIT 1', [workspaceId, roomName])
+      ).rows[0];
+      return row?.state;
+    },
+  };
+
+  return {
+    pool,
+    tenants: guard('PostgreSQL', tenants),
+    archive: guard('PostgreSQL', archive),
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
