@@ -41,9 +41,14 @@ const schema = z
     LIVECALLS_STALE_AFTER: duration('30m'),
     LIVECALLS_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     LIVECALLS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    LIVECALLS_RECONCILE_EVERY: duration('1m'),
+    LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
     LIVEKIT_API_KEY: optionalString,
     LIVEKIT_API_SECRET: optionalString,
+    REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
+    DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+    LIVECALLS_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('livecalls'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -66,7 +71,17 @@ export interface Config {
   bodyLimit: number;
   /** requests per minute per API key; 0 disables */
   rateLimitPerMinute: number;
+  /** ms between reconciliations of the active list with LiveKit's ListRooms */
+  reconcileEveryMs: number;
+  /** validity of a listen-in token, ms */
+  listenTokenTtlMs: number;
   logLevel: string;
+  /** Live call state in Redis when set; embedded otherwise. */
+  redisUrl: string | undefined;
+  /** Key prefix in Redis, so several deployments (or tests) can share one server. */
+  redisPrefix: string;
+  /** Workspaces, keys and the archive of ended calls in PostgreSQL when set; embedded otherwise. */
+  databaseUrl: string | undefined;
   livekit: {
     /** http(s) URL of the LiveKit server API; undefined = call control not configured */
     url: string | undefined;
@@ -94,7 +109,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staleAfterMs: e.LIVECALLS_STALE_AFTER,
     bodyLimit: e.LIVECALLS_BODY_LIMIT,
     rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
+    reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
+    listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.LIVECALLS_REDIS_PREFIX,
+    databaseUrl: e.DATABASE_URL,
     livekit: Object.freeze({
       // The server SDK speaks HTTP; accept the ws(s):// URL clients use, as LiveKit's own tools do.
       url: e.LIVEKIT_URL?.replace(/^ws/, 'http'),

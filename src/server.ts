@@ -5,6 +5,8 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createServices, type Services } from './services.ts';
+import { openStores } from './store/open.ts';
+import pino from 'pino';
 
 async function bootstrapFirstWorkspace(services: Services, baseUrl: string): Promise<void> {
   const { tenants } = services.stores;
@@ -37,7 +39,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const services = createServices(config);
+  const log = pino({ level: config.logLevel });
+  let stores;
+  try {
+    stores = await openStores(config, log);
+  } catch (err) {
+    log.fatal({ err }, 'cannot open the stores (check REDIS_URL / DATABASE_URL / LIVECALLS_DATA_DIR)');
+    process.exit(1);
+  }
+  const services = createServices(config, { log, stores });
   const app = await buildApp(services);
   // Slow clients cannot hold sockets forever; LiveKit's webhook timeout is a few seconds anyway.
   app.server.requestTimeout = 30_000;
@@ -50,6 +60,7 @@ async function main(): Promise<void> {
   if (!services.control) services.log.warn('LIVEKIT_URL not set: end-call answers 503 (call control not configured)');
   await app.listen({ port: config.port, host: config.host });
   services.sweeper.start();
+  services.reconciler?.start();
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -48,6 +48,8 @@ export function createSweeper(opts: {
       if (idle.length < BATCH || ended === before) break;
     }
     await calls.pruneSeen(clock() - DEDUPE_WINDOW_MS);
+    const archived = await calls.archivePending();
+    if (archived > 0) log.info({ archived }, 'archived ended calls whose first copy had failed');
     return ended;
   }
 

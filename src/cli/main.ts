@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
-import { openEmbeddedTenants } from '../store/embedded/index.ts';
+import { openTenants } from '../store/open.ts';
 
 const USAGE = `usage:
   livecalls workspaces create --name NAME
@@ -13,7 +13,7 @@ const USAGE = `usage:
   livecalls keys revoke KEY_ID
   livecalls simulate --calls N [--url URL] [--workspace ID --api-key KEY] [--concurrency N] [--turns N]
 
-Environment: LIVECALLS_DATA_DIR (default ./data) for the tenant commands; LIVEKIT_API_KEY and
+Environment: LIVECALLS_DATA_DIR (default ./data), or DATABASE_URL when set, for the tenant commands; LIVEKIT_API_KEY and
 LIVEKIT_API_SECRET (as the server's) for simulate.`;
 
 class UsageError extends Error {}
@@ -30,7 +30,7 @@ async function tenantCommand(args: string[]): Promise<void> {
     allowPositionals: true,
   });
   const config = loadConfig();
-  const store = openEmbeddedTenants(config.dataDir);
+  const store = await openTenants(config);
   try {
     const now = Date.now();
     if (resource === 'workspaces' && action === 'create') {
@@ -53,7 +53,7 @@ async function tenantCommand(args: string[]): Promise<void> {
       throw new UsageError(`unknown command: ${args.join(' ')}`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

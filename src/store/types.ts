@@ -71,6 +71,11 @@ export interface CallStore {
   listIdle(before: number, limit: number): Promise<{ workspaceId: string; roomName: string }[]>;
   /** Forgets dedupe ids seen before `before`; returns how many were dropped. */
   pruneSeen(before: number): Promise<number>;
+  /**
+   * Copies ended calls not yet in the archive (a failed copy right after the end) to it; returns how many.
+   * A backend that is its own archive returns 0.
+   */
+  archivePending(): Promise<number>;
 }
 
 /**
@@ -87,6 +92,12 @@ export interface ArchiveStore {
 export interface Stores {
   tenants: TenantStore;
   calls: CallStore;
+  /**
+   * Takes or renews the lease `name` for `holder` until `now + ttlMs`. True when `holder` holds it now:
+   * it was free, expired (`expires_at <= now`), or already `holder`'s. Atomic across every process sharing
+   * the store, so at most one holder wins a contested lease.
+   */
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
   /** Throws when a backing server is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

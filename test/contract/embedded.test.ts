@@ -1,4 +1,9 @@
 import { rmSync } from 'node:fs';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { createAnalyzer } from '../../src/analysis/index.ts';
+import { CallService } from '../../src/calls/service.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
 import { tempDir } from '../helpers/app.ts';
 import { storeContract } from './stores.contract.ts';
@@ -7,4 +12,22 @@ storeContract('embedded (SQLite)', {
   newPlace: () => tempDir('livecalls-contract-'),
   open: async (dir) => createEmbeddedStores(dir),
   dispose: async (dir) => rmSync(dir, { recursive: true, force: true }),
+});
+
+describe('embedded store only', () => {
+  it('forgets dedupe ids older than the window; a replayed turn is still kept once', async () => {
+    const dir = tempDir('livecalls-prune-');
+    const stores = createEmbeddedStores(dir);
+    try {
+      const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => 1_000, createMetrics(false), pino({ level: 'silent' }));
+      const say = { type: 'transcript', id: 'x', at: 5, role: 'customer', content: 'hi' } as const;
+      await service.ingest('ws', 'r', [say], 'agent');
+      expect(await stores.calls.pruneSeen(1_001)).toBe(1);
+      expect((await service.ingest('ws', 'r', [say], 'agent')).applied).toBe(1);
+      expect((await stores.calls.getActive('ws', 'r'))?.transcript).toHaveLength(1);
+    } finally {
+      await stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

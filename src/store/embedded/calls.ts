@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { CallEvent } from '../../domain/events.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
-import type { CallChange, CallFolder, CallStore, IngestResult } from '../types.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
 
 interface CallRow {
   state: string;
@@ -17,7 +17,11 @@ function byStart(a: Call, b: Call): number {
   return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function createEmbeddedCalls(db: Database.Database): CallStore {
+/**
+ * `archive`: an external archive (PostgreSQL) that ended calls are copied to; without one, this store is
+ * its own archive. A copy that fails is remembered in `archive_pending` and retried by `archivePending`.
+ */
+export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore): CallStore {
   /** workspaceId -> roomName -> active call */
   const active = new Map<string, Map<string, Call>>();
   for (const row of db.prepare<[], CallRow>('SELECT state FROM calls WHERE active = 1').iterate()) {
@@ -56,6 +60,19 @@ export function createEmbeddedCalls(db: Database.Database): CallStore {
 
   const parse = (row: CallRow | undefined): Call | undefined => (row ? (JSON.parse(row.state) as Call) : undefined);
 
+  const insertPending = db.prepare('INSERT OR IGNORE INTO archive_pending (call_id) VALUES (?)');
+  const deletePending = db.prepare('DELETE FROM archive_pending WHERE call_id = ?');
+  const selectPending = db.prepare<[], { call_id: string; state: string }>(
+    'SELECT p.call_id, c.state FROM archive_pending p JOIN calls c ON c.id = p.call_id LIMIT 500',
+  );
+
+  /** Copies one ended call to the external archive; on success it is no longer pending. */
+  async function copyToArchive(call: Call): Promise<void> {
+    if (!archive) return;
+    await archive.put(call, selectTurns.all(call.id));
+    deletePending.run(call.id);
+  }
+
   const selectSeen = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM seen_events WHERE workspace_id = ? AND id = ?');
 
   const ingestTx = db.transaction(
@@ -71,6 +88,7 @@ export function createEmbeddedCalls(db: Database.Database): CallStore {
       for (const id of folded.appliedIds) seenInsert.run(workspaceId, id, now);
       for (const { after } of folded.changes) write(after);
       for (const { callId, turn } of folded.turns) insertTurn.run(callId, turn.id, turn.role, turn.content, turn.at);
+      if (archive) for (const { after } of folded.changes) if (!isActive(after)) insertPending.run(after.id);
       return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
     },
   );
@@ -98,6 +116,10 @@ export function createEmbeddedCalls(db: Database.Database): CallStore {
         if (isActive(after)) rooms.set(after.roomName, after);
         else if (rooms.get(after.roomName)?.id === after.id) rooms.delete(after.roomName);
       }
+      for (const { after } of result.changes) {
+        // Failure leaves it pending: the sweeper retries, and the event itself is safely recorded.
+        if (!isActive(after)) await copyToArchive(after).catch(() => undefined);
+      }
       return result;
     },
     async listActive(workspaceId) {
@@ -123,6 +145,14 @@ export function createEmbeddedCalls(db: Database.Database): CallStore {
     },
     async pruneSeen(before) {
       return deleteSeen.run(before).changes;
+    },
+    async archivePending() {
+      let n = 0;
+      for (const row of selectPending.all()) {
+        await copyToArchive(JSON.parse(row.state) as Call);
+        n++;
+      }
+      return n;
     },
   };
 }

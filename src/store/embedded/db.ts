@@ -53,6 +53,10 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (workspace_id, id)
    ) WITHOUT ROWID;
    CREATE INDEX seen_events_age ON seen_events(seen_at);`,
+  // Ended calls whose copy to an external archive (PostgreSQL) has not succeeded yet.
+  `CREATE TABLE archive_pending (call_id TEXT PRIMARY KEY) WITHOUT ROWID;`,
+  // Named leases, so one process at a time runs a periodic job (reconciliation with LiveKit).
+  `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

@@ -1,6 +1,7 @@
 import type { Stores } from '../types.ts';
 import { createEmbeddedCalls } from './calls.ts';
 import { openDatabase, type SyncMode } from './db.ts';
+import { createEmbeddedLeases } from './leases.ts';
 import { createEmbeddedTenants } from './tenants.ts';
 
 export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal'): Stores {
@@ -8,6 +9,7 @@ export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal')
   return {
     tenants: createEmbeddedTenants(db),
     calls: createEmbeddedCalls(db),
+    tryLease: createEmbeddedLeases(db),
     async ping() {
       db.prepare('SELECT 1').get();
     },

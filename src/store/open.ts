@@ -1,0 +1,83 @@
+/**
+ * Chooses the backends from the config: live call state in Redis (REDIS_URL) or embedded; workspaces, keys
+ * and ended calls in PostgreSQL (DATABASE_URL) or embedded. Either can be set without the other.
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { createEmbeddedArchive } from './embedded/archive.ts';
+import { createEmbeddedCalls } from './embedded/calls.ts';
+import { createEmbeddedLeases } from './embedded/leases.ts';
+import { openDatabase } from './embedded/db.ts';
+import { createEmbeddedTenants } from './embedded/tenants.ts';
+import { openPostgres } from './postgres/index.ts';
+import { createRedisCalls } from './redis/calls.ts';
+import { createRedisLeases } from './redis/leases.ts';
+import type { Stores, TenantStore } from './types.ts';
+import { guard } from './unavailable.ts';
+
+/**
+ * Fails fast instead of queueing: while Redis is away, requests answer 503 at once (so LiveKit and agent
+ * workers retry) and the client reconnects in the background.
+ */
+export async function connectRedis(url: string, log?: Logger): Promise<Redis> {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3_000,
+    lazyConnect: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let warned = false;
+  redis.on('error', (err) => {
+    if (!warned) log?.warn({ err }, 'Redis connection error; reconnecting');
+    warned = true;
+  });
+  redis.on('ready', () => {
+    if (warned) log?.info('Redis connection restored');
+    warned = false;
+  });
+  await redis.connect();
+  return redis;
+}
+
+export async function openStores(config: Readonly<Config>, log?: Logger): Promise<Stores> {
+  const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
+  const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const embedded = () => {
+    if (!db) throw new Error('embedded store not opened');
+    return db;
+  };
+  const archive = pg?.archive ?? createEmbeddedArchive(embedded());
+  return {
+    tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
+    calls: redis ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive)) : createEmbeddedCalls(embedded(), pg?.archive),
+    tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
+    async ping() {
+      db?.prepare('SELECT 1').get();
+      await pg?.ping();
+      if (redis) await guard('Redis', { ping: () => redis.ping() }).ping();
+    },
+    async close() {
+      redis?.disconnect();
+      await pg?.close();
+      if (db?.open) db.close();
+    },
+  };
+}
+
+/** Tenant data only, for the CLI: the same store the server uses. */
+export async function openTenants(config: Readonly<Config>): Promise<{ tenants: TenantStore; close(): Promise<void> }> {
+  if (config.databaseUrl) {
+    const pg = await openPostgres(config.databaseUrl);
+    return { tenants: pg.tenants, close: () => pg.close() };
+  }
+  const db = openDatabase(config.dataDir, config.sync);
+  return {
+    tenants: createEmbeddedTenants(db),
+    close: async () => {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * Redis live store: the active calls of every workspace, shared by all instances. Layout (one hash tag per
+ * workspace, so a workspace's keys live on one Cluster shard and one Lua script can touch them all):
+ *   {P}:{ws}:call:<id>      call JSON            {P}:{ws}:active     hash room -> active call id
+ *   {P}:{ws}:idle           zset room by last activity (stale expiry)
+ *   {P}:{ws}:ended:<room>   last ended call id   {P}:{ws}:sid:<sid>  call id of a LiveKit room sid
+ *   {P}:{ws}:seen:<event>   dedupe, 24 h TTL     {P}:{ws}:turns:<id> transcript, last TURN_CAP turns
+ *   {P}:{ws}:pending        ended calls not yet archived
+ * and two untagged keys: {P}:workspaces (set) and {P}:sidws:<sid> (workspace of a room sid).
+ * Ended calls stay 24 h (late events still find them), and are copied to the archive (PostgreSQL or the
+ * embedded store) right after they end; `pending` makes that survive a crash in between.
+ */
+import type { Redis } from 'ioredis';
+import { compareTurns, isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
+import { foldBatch, sidsOf } from '../fold-batch.ts';
+import type { ArchiveStore, CallStore } from '../types.ts';
+import { GuardedWrite } from './guarded-write.ts';
+
+const DAY_S = 86_400;
+/** Turns kept per call in Redis; a 30-minute call has a few hundred. */
+export const TURN_CAP = 2_000;
+const MAX_ATTEMPTS = 20;
+
+function byStart(a: Call, b: Call): number {
+  return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore): CallStore {
+  const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
+  const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
+
+  async function readTurns(ws: string, callId: string): Promise<Turn[]> {
+    const raw = await redis.lrange(k(ws, 'turns', callId), 0, -1);
+    return raw.map((r) => JSON.parse(r) as Turn).sort(compareTurns);
+  }
+
+  async function archiveOne(ws: string, callId: string): Promise<boolean> {
+    const call = parse(await redis.get(k(ws, 'call', callId)));
+    if (call && !isActive(call)) await archive.put(call, await readTurns(ws, callId));
+    await redis.srem(k(ws, 'pending'), callId);
+    return Boolean(call);
+  }
+
+  const store: CallStore = {
+    async ingest(ws, roomName, events, folder, now) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const w = new GuardedWrite();
+        const activeKey = w.key(k(ws, 'active'));
+        const endedKey = w.key(k(ws, 'ended', roomName));
+        const sids = sidsOf(events);
+        const seenKeys = events.map((e) => k(ws, 'seen', e.id));
+        const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
+          redis.hget(k(ws, 'active'), roomName),
+          redis.get(k(ws, 'ended', roomName)),
+          sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
+          redis.mget(...seenKeys),
+        ]);
+        w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
+        sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
+        const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
+        const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
+        const calls = new Map<string, Call>();
+        ids.forEach((id, i) => {
+          w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'get', v: raws[i] ?? null });
+          const call = parse(raws[i]);
+          if (call) calls.set(id, call);
+        });
+        const bySid = new Map<string, Call>();
+        sids.forEach((s, i) => {
+          const call = calls.get(sidIds[i] ?? '');
+          if (call) bySid.set(s, call);
+        });
+        const latestEnded = (endedId && calls.get(endedId)) || (await archive.latestEnded(ws, roomName));
+        const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
+        const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
+        const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
+
+        for (const id of folded.appliedIds) {
+          const key = w.key(k(ws, 'seen', id));
+          w.checks.push({ k: key, t: 'absent' });
+          w.ops.push({ k: key, op: 'set', v: '1', ex: DAY_S });
+        }
+        const idleKey = w.key(k(ws, 'idle'));
+        const pendingKey = w.key(k(ws, 'pending'));
+        // Ended calls first, so a new call of the same room (superseding) is indexed last.
+        const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
+        const newestEnded = latestOf(changes, latestEnded);
+        for (const { after } of changes) {
+          const callKey = w.key(k(ws, 'call', after.id));
+          w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
+          if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+          if (isActive(after)) {
+            w.ops.push({ k: activeKey, op: 'hset', f: roomName, v: after.id }, { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName });
+          } else {
+            w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
+            w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
+            w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
+            if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+          }
+        }
+        for (const { callId, turn } of folded.turns) {
+          const turnsKey = w.key(k(ws, 'turns', callId));
+          w.ops.push({ k: turnsKey, op: 'rpush_trim', v: JSON.stringify(turn), cap: TURN_CAP });
+          const call = folded.changes.find((c) => c.after.id === callId)?.after;
+          if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
+        }
+        if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
+        if (!(await w.commit(redis))) continue;
+
+        await redis.sadd(`${prefix}:workspaces`, ws);
+        for (const { after } of folded.changes) {
+          if (after.roomSid) await redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S);
+          if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
+        }
+        return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
+      }
+      throw new Error(`too much contention on room ${roomName}`);
+    },
+
+    async listActive(ws) {
+      const ids = await redis.hvals(k(ws, 'active'));
+      if (ids.length === 0) return [];
+      const raws = await redis.mget(...ids.map((id) => k(ws, 'call', id)));
+      return raws.map(parse).filter((c): c is Call => c !== undefined).sort(byStart);
+    },
+    async getActive(ws, roomName) {
+      const id = await redis.hget(k(ws, 'active'), roomName);
+      return id ? parse(await redis.get(k(ws, 'call', id))) : undefined;
+    },
+    async latestEnded(ws, roomName) {
+      const id = await redis.get(k(ws, 'ended', roomName));
+      const call = id ? parse(await redis.get(k(ws, 'call', id))) : undefined;
+      return call ?? archive.latestEnded(ws, roomName);
+    },
+    async getCall(ws, callId) {
+      return parse(await redis.get(k(ws, 'call', callId))) ?? archive.get(ws, callId);
+    },
+    async transcript(ws, callId) {
+      if (await redis.exists(k(ws, 'call', callId))) return readTurns(ws, callId);
+      return archive.transcript(ws, callId);
+    },
+    async workspaceOfRoomSid(sid) {
+      return (await redis.get(`${prefix}:sidws:${sid}`)) ?? undefined;
+    },
+    async listIdle(before, limit) {
+      const out: { workspaceId: string; roomName: string }[] = [];
+      for (const ws of await redis.smembers(`${prefix}:workspaces`)) {
+        const rooms = await redis.zrangebyscore(k(ws, 'idle'), '-inf', `(${before}`, 'LIMIT', 0, limit - out.length);
+        for (const roomName of rooms) out.push({ workspaceId: ws, roomName });
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+    async pruneSeen() {
+      return 0; // dedupe keys expire by themselves
+    },
+    async archivePending() {
+      let n = 0;
+      for (const ws of await redis.smembers(`${prefix}:workspaces`)) {
+        for (const id of await redis.smembers(k(ws, 'pending'))) if (await archiveOne(ws, id)) n++;
+      }
+      return n;
+    },
+  };
+  return store;
+}
+
+/** The most recently ended call among the batch's changes and the one known before. */
+function latestOf(changes: { after: Call }[], before: Call | undefined): Call | undefined {
+  let latest = before;
+  for (const { after } of changes) {
+    if (!isActive(after) && (!latest || (after.endedAt ?? 0) >= (latest.endedAt ?? 0))) latest = after;
+  }
+  return latest;
+}

@@ -1,0 +1,86 @@
+/**
+ * Optimistic concurrency for Redis without WATCH (which would tie a connection to one transaction): read
+ * freely, fold in TypeScript, then commit with one Lua script that first checks every value the fold read
+ * is unchanged and every event id is still unseen, and only then writes. Any check failing means another
+ * instance got there first: nothing is written and the caller re-reads and retries. Lua scripts run
+ * atomically, and every key of a batch shares the workspace's hash tag, so this works on Redis Cluster.
+ */
+import type { Redis } from 'ioredis';
+
+export type Check =
+  | { k: number; t: 'get'; v: string | null }
+  | { k: number; t: 'hget'; f: string; v: string | null }
+  | { k: number; t: 'absent' };
+
+export type Op =
+  | { k: number; op: 'set'; v: string; ex?: number }
+  | { k: number; op: 'hset'; f: string; v: string }
+  | { k: number; op: 'hdel_if'; f: string; v: string }
+  | { k: number; op: 'zadd'; s: number; m: string }
+  | { k: number; op: 'zrem_unless_active'; m: string; active: number }
+  | { k: number; op: 'rpush_trim'; v: string; cap: number }
+  | { k: number; op: 'sadd'; m: string }
+  | { k: number; op: 'expire'; ex: number };
+
+const SCRIPT = `
+local p = cjson.decode(ARGV[1])
+for _, c in ipairs(p.checks) do
+  local key = KEYS[c.k]
+  if c.t == 'get' then
+    local v = redis.call('GET', key)
+    if v == false then v = nil end
+    if v ~= c.v then return 0 end
+  elseif c.t == 'hget' then
+    local v = redis.call('HGET', key, c.f)
+    if v == false then v = nil end
+    if v ~= c.v then return 0 end
+  elseif c.t == 'absent' then
+    if redis.call('EXISTS', key) == 1 then return 0 end
+  end
+end
+for _, o in ipairs(p.ops) do
+  local key = KEYS[o.k]
+  if o.op == 'set' then
+    if o.ex then redis.call('SET', key, o.v, 'EX', o.ex) else redis.call('SET', key, o.v) end
+  elseif o.op == 'hset' then redis.call('HSET', key, o.f, o.v)
+  elseif o.op == 'hdel_if' then
+    if redis.call('HGET', key, o.f) == o.v then redis.call('HDEL', key, o.f) end
+  elseif o.op == 'zadd' then redis.call('ZADD', key, o.s, o.m)
+  elseif o.op == 'zrem_unless_active' then
+    if redis.call('HEXISTS', KEYS[o.active], o.m) == 0 then redis.call('ZREM', key, o.m) end
+  elseif o.op == 'rpush_trim' then
+    redis.call('RPUSH', key, o.v)
+    redis.call('LTRIM', key, -o.cap, -1)
+  elseif o.op == 'sadd' then redis.call('SADD', key, o.m)
+  elseif o.op == 'expire' then redis.call('EXPIRE', key, o.ex)
+  end
+end
+return 1
+`;
+
+/** Collects keys (by index, as Lua wants them in KEYS), checks and writes for one guarded commit. */
+export class GuardedWrite {
+  private readonly keys: string[] = [];
+  private readonly index = new Map<string, number>();
+  readonly checks: Check[] = [];
+  readonly ops: Op[] = [];
+
+  key(name: string): number {
+    let i = this.index.get(name);
+    if (i === undefined) {
+      this.keys.push(name);
+      i = this.keys.length;
+      this.index.set(name, i);
+    }
+    return i;
+  }
+
+  /** True when committed; false when a check failed (someone else wrote first). */
+  async commit(redis: Redis): Promise<boolean> {
+    // Lua's cjson turns JSON null into a sentinel, not nil: leave "expected absent" values out instead.
+    const checks = this.checks.map((c) => ('v' in c && c.v === null ? { ...c, v: undefined } : c));
+    const payload = JSON.stringify({ checks, ops: this.ops });
+    const result = await redis.eval(SCRIPT, this.keys.length, ...this.keys, payload);
+    return result === 1;
+  }
+}
