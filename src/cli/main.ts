@@ -11,7 +11,7 @@ const USAGE = `usage:
   livecalls workspaces create --name NAME
   livecalls keys create --workspace WORKSPACE_ID
   livecalls keys revoke KEY_ID
-  livecalls simulate --calls N [--url URL] [--workspace ID --api-key KEY] [--concurrency N] [--turns N]
+  livecalls simulate --calls N --workspace ID [--api-key KEY] [--url URL] [--concurrency N] [--turn-delay MS]
 
 Environment: LIVECALLS_DATA_DIR (default ./data), or DATABASE_URL when set, for the tenant commands; LIVEKIT_API_KEY and
 LIVEKIT_API_SECRET (as the server's) for simulate.`;
