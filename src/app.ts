@@ -16,7 +16,10 @@ import { callsRoutes } from './http/routes/calls.ts';
 import { endCallRoutes } from './http/routes/end-call.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { insightsRoutes } from './http/routes/insights.ts';
+import { listenInRoutes } from './http/routes/listen-in.ts';
 import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
+import { takeoverRoutes } from './http/routes/takeover.ts';
+import { transferRoutes } from './http/routes/transfer.ts';
 import type { Services } from './services.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -87,6 +90,9 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     await api.register(activeCallsRoutes(services));
     await api.register(insightsRoutes(services));
     await api.register(endCallRoutes(services));
+    await api.register(takeoverRoutes(services));
+    await api.register(listenInRoutes(services));
+    await api.register(transferRoutes(services));
     await api.register(callsRoutes(services));
   });
   return app;

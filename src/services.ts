@@ -4,6 +4,8 @@
  */
 import pino, { type Logger } from 'pino';
 import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
+import { CallActions } from './calls/actions.ts';
+import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
@@ -26,6 +28,10 @@ export interface Services {
   signature: LiveKitSignature | undefined;
   /** Undefined when LIVEKIT_URL is not set: end-call answers 503. */
   control: CallControl | undefined;
+  /** Takeover, listen-in, transfer (they answer 503 without `control`). */
+  actions: CallActions;
+  /** Undefined without `control`: there is no LiveKit to reconcile with. */
+  reconciler: Reconciler | undefined;
   close(): Promise<void>;
 }
 
@@ -46,6 +52,8 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const { url, apiKey, apiSecret } = config.livekit;
   const signature = apiKey && apiSecret ? new LiveKitSignature(apiKey, apiSecret) : undefined;
   const control = url && apiKey && apiSecret ? createLiveKitControl(url, apiKey, apiSecret) : undefined;
+  const actions = new CallActions({ service: calls, calls: stores.calls, control, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });
+  const reconciler = control && createReconciler({ stores, service: calls, control, clock, everyMs: config.reconcileEveryMs, log });
   return {
     config,
     log,
@@ -57,8 +65,11 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
     signature,
     control,
+    actions,
+    reconciler,
     async close() {
       sweeper.stop();
+      reconciler?.stop();
       await stores.close();
     },
   };

@@ -142,7 +142,7 @@ export class CallService {
   }
 
   /** Ends the call here (after LiveKit, if configured, has ended the room). */
-  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale'): Promise<Call> {
+  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale' | 'reconciled'): Promise<Call> {
     const now = this.clock();
     const result = await this.ingest(workspaceId, call.roomName, [{ type: 'call_ended', id: `${reason}:${call.id}`, at: now, reason }], 'api');
     return result.changes.find((c) => c.after.id === call.id)?.after ?? (await this.calls.getCall(workspaceId, call.id)) ?? call;

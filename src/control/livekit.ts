@@ -1,14 +1,35 @@
 /**
  * Acting on calls through LiveKit's server API (livekit-server-sdk). Errors are classified where they
  * enter: LiveKit unreachable -> `livekit_unavailable` (503, retry later); LiveKit answering an error ->
- * `livekit_error` (502, with LiveKit's code); a room LiveKit no longer knows is an outcome, not an error.
+ * `livekit_error` (502, with LiveKit's code); a room or participant LiveKit no longer knows is an outcome,
+ * not an error, wherever the caller can act on it.
  */
-import { RoomServiceClient, ServerError } from 'livekit-server-sdk';
+import { RoomServiceClient, ServerError, SipClient, SipCallError, type ParticipantInfo, type Room } from 'livekit-server-sdk';
 import { AppError } from '../errors.ts';
+import { createListenToken, type ListenToken } from './tokens.ts';
+
+export type { ListenToken } from './tokens.ts';
+
+/** How a transfer ended as far as LiveKit said: accepted, or refused with LiveKit's reason. */
+export type TransferAnswer = { outcome: 'accepted' } | { outcome: 'failed'; reason: string; error: AppError };
 
 export interface CallControl {
   /** Deletes the LiveKit room (hangs up everyone). 'not_found' when LiveKit no longer knows it. */
   deleteRoom(roomName: string): Promise<'deleted' | 'not_found'>;
+  /** Every room LiveKit has open (across all tenants of the LiveKit project). */
+  listRooms(): Promise<Room[]>;
+  listParticipants(roomName: string): Promise<ParticipantInfo[]>;
+  /** The participant with its published tracks; undefined when LiveKit knows no such room or participant. */
+  getParticipant(roomName: string, identity: string): Promise<ParticipantInfo | undefined>;
+  /** Mutes (or unmutes) one published track; resolves to the track's sid. */
+  setTrackMuted(roomName: string, identity: string, trackSid: string, muted: boolean): Promise<string>;
+  /**
+   * Transfers a SIP participant (a SIP REFER). LiveKit refusing is an answer (recorded on the call), so it
+   * resolves; only LiveKit being unreachable rejects (`livekit_unavailable`), since then nothing is known.
+   */
+  transferSipParticipant(roomName: string, identity: string, to: string): Promise<TransferAnswer>;
+  /** A subscribe-only token for a hidden listener; no request to LiveKit is made. */
+  listenToken(roomName: string, identity: string, ttlMs: number): Promise<ListenToken>;
 }
 
 export function classifyLiveKitError(err: unknown): AppError {
@@ -25,8 +46,26 @@ function isNotFound(err: unknown): boolean {
   return err instanceof ServerError && (err.code === 'not_found' || err.status === 404);
 }
 
+/** LiveKit's own words for a refused transfer: the SIP status when there is one, else its error code. */
+function transferReason(err: ServerError): string {
+  if (err instanceof SipCallError && err.sipStatusCode !== undefined) {
+    return `${err.sipStatusCode}${err.sipStatus ? ` ${err.sipStatus}` : ''}`;
+  }
+  return `${err.code ?? err.status}: ${err.message}`;
+}
+
 export function createLiveKitControl(url: string, apiKey: string, apiSecret: string, timeoutSec = 5): CallControl {
   const rooms = new RoomServiceClient(url, apiKey, apiSecret, { requestTimeout: timeoutSec });
+  const sip = new SipClient(url, apiKey, apiSecret, { requestTimeout: timeoutSec });
+
+  async function call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw classifyLiveKitError(err);
+    }
+  }
+
   return {
     async deleteRoom(roomName) {
       try {
@@ -37,5 +76,38 @@ export function createLiveKitControl(url: string, apiKey: string, apiSecret: str
         throw classifyLiveKitError(err);
       }
     },
+    listRooms: () => call(() => rooms.listRooms()),
+    async listParticipants(roomName) {
+      try {
+        return await rooms.listParticipants(roomName);
+      } catch (err) {
+        if (isNotFound(err)) return [];
+        throw classifyLiveKitError(err);
+      }
+    },
+    async getParticipant(roomName, identity) {
+      try {
+        return await rooms.getParticipant(roomName, identity);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw classifyLiveKitError(err);
+      }
+    },
+    async setTrackMuted(roomName, identity, trackSid, muted) {
+      const track = await call(() => rooms.mutePublishedTrack(roomName, identity, trackSid, muted));
+      return track?.sid || trackSid;
+    },
+    async transferSipParticipant(roomName, identity, to) {
+      try {
+        // A REFER rings the target; the request lasts until it answers (ringing timeout plus a margin).
+        await sip.transferSipParticipant(roomName, identity, to);
+        return { outcome: 'accepted' };
+      } catch (err) {
+        const classified = classifyLiveKitError(err);
+        if (!(err instanceof ServerError)) throw classified;
+        return { outcome: 'failed', reason: transferReason(err), error: classified };
+      }
+    },
+    listenToken: (roomName, identity, ttlMs) => createListenToken({ url, apiKey, apiSecret }, roomName, identity, ttlMs),
   };
 }

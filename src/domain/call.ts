@@ -7,12 +7,13 @@
  *  - participants are kept per LiveKit participant sid; a sid that left stays left (a rejoin gets a new sid);
  *  - transcript turns are a set keyed by event id, kept sorted by (time, id);
  *  - flags only ever turn on (transfer requested, phone call, ended);
- *  - last-writer-wins fields compare (time, id), never arrival order;
+ *  - last-writer-wins fields compare (time, id), never arrival order (human takeover and the transfer
+ *    outcome are such fields: a mute and a later unmute give the unmuted state whichever arrives first);
  *  - the end time is the earliest end event seen.
  * Folding any permutation of the same events therefore gives the same call (a property test checks this).
  * A finished call stays finished: later events still enrich it (a late final turn) but never reopen it.
  */
-import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role } from './events.ts';
+import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role, TransferOutcome } from './events.ts';
 
 export type CallType = 'phone' | 'web';
 export type Sentiment = 'positive' | 'neutral' | 'negative';
@@ -65,6 +66,19 @@ export interface Call {
   transfer: Stamped<string> | null;
   sentiment: Sentiment;
   sentimentScore: number;
+  /**
+   * True while a human has taken over (the agent's tracks muted through the API). Optional: calls stored
+   * before call control existed lack it.
+   */
+  humanTakeover?: Stamped<boolean> | null;
+  /** The latest transfer attempt's outcome as LiveKit answered it. Optional for the same reason. */
+  transferResult?: Stamped<TransferResult> | null;
+}
+
+export interface TransferResult {
+  to: string;
+  outcome: TransferOutcome;
+  reason: string | null;
 }
 
 /** Live turns kept on the call itself; enough for sentiment, insights and the wallboard. */
@@ -91,6 +105,8 @@ export function newCall(id: string, workspaceId: string, roomName: string, first
     transfer: null,
     sentiment: 'neutral',
     sentimentScore: 0,
+    humanTakeover: null,
+    transferResult: null,
   };
 }
 
@@ -101,6 +117,10 @@ export function isActive(call: Call): boolean {
 /** When the call started: the LiveKit room's creation time when known, else the first event seen. */
 export function startedAt(call: Call): number {
   return call.roomCreatedAt ?? call.firstEventAt;
+}
+
+export function isHumanTakeover(call: Call): boolean {
+  return call.humanTakeover?.value ?? false;
 }
 
 export function callType(call: Call): CallType {
@@ -195,6 +215,13 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       break;
     case 'call_ended':
       end(call, event.at, event.reason);
+      break;
+    case 'agent_muted':
+    case 'agent_unmuted':
+      call.humanTakeover = lww(call.humanTakeover ?? null, event.type === 'agent_muted', event.at, event.id);
+      break;
+    case 'transfer_result':
+      call.transferResult = lww(call.transferResult ?? null, { to: event.to, outcome: event.outcome, reason: event.reason }, event.at, event.id);
       break;
   }
   return call;

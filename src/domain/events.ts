@@ -48,12 +48,19 @@ export type CallEvent =
   | (Base & { type: 'transcript'; role: Role; content: string })
   | (Base & { type: 'transfer_requested'; reason: string })
   | (Base & { type: 'customer_info'; name: string | null; phone: string | null })
-  | (Base & { type: 'call_ended'; reason: EndReason });
+  | (Base & { type: 'call_ended'; reason: EndReason })
+  /** A supervisor muted the AI agent's tracks (human takeover) or unmuted them again. */
+  | (Base & { type: 'agent_muted'; identity: string })
+  | (Base & { type: 'agent_unmuted'; identity: string })
+  /** What LiveKit answered to a transfer of the phone caller (a SIP REFER). */
+  | (Base & { type: 'transfer_result'; to: string; outcome: TransferOutcome; reason: string | null });
 
 export type CallEventType = CallEvent['type'];
 
-/** Why a call is no longer active. */
-export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded';
+/** Why a call is no longer active. `reconciled`: LiveKit no longer listed the room. */
+export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded' | 'reconciled';
+
+export type TransferOutcome = 'accepted' | 'failed';
 
 /** The LiveKit room sid an event names, if any (agent events never do). */
 export function roomSidOf(event: CallEvent): string | null {

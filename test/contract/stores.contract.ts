@@ -183,5 +183,28 @@ export function storeContract(name: string, backend: Backend): void {
       const { stores } = await open();
       await expect(stores.ping()).resolves.toBeUndefined();
     });
+
+    it('leases: one holder at a time, renewed by its holder, taken over once expired, kept across a reopen', async () => {
+      const first = await open();
+      const { stores } = first;
+      expect(await stores.tryLease('job', 'a', 1000, T0)).toBe(true);
+      expect(await stores.tryLease('job', 'b', 1000, T0 + 500)).toBe(false);
+      // Another lease name is independent.
+      expect(await stores.tryLease('other-job', 'b', 1000, T0 + 500)).toBe(true);
+      // The holder renews: the lease now runs to T0 + 900 + 1000.
+      expect(await stores.tryLease('job', 'a', 1000, T0 + 900)).toBe(true);
+      expect(await stores.tryLease('job', 'b', 1000, T0 + 1500)).toBe(false);
+      // Expired: the first to ask takes it, and the old holder is refused.
+      expect(await stores.tryLease('job', 'b', 1000, T0 + 1900)).toBe(true);
+      expect(await stores.tryLease('job', 'a', 1000, T0 + 1901)).toBe(false);
+      // Contested at the same instant: exactly one wins.
+      const contenders = await Promise.all(['c', 'd', 'e'].map((h) => stores.tryLease('race', h, 1000, T0)));
+      expect(contenders.filter(Boolean)).toHaveLength(1);
+      await stores.close();
+      opened.splice(0);
+      const second = await open(first.place);
+      expect(await second.stores.tryLease('job', 'a', 1000, T0 + 2000)).toBe(false);
+      expect(await second.stores.tryLease('job', 'b', 1000, T0 + 2000)).toBe(true);
+    });
   });
 }

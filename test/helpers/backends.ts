@@ -14,7 +14,7 @@ async function reachable(check: () => Promise<unknown>, what: string): Promise<b
     await check();
     return true;
   } catch (err) {
-    if (process.env.CI === 'true') throw new Error(`${what} is required in CI but unreachable: ${String(err)}`);
+    if (process.env.CI === 'true') throw new Error(`${what} is required in CI but unreachable: ${String(err)}`, { cause: err });
     console.warn(`\n*** SKIPPING ${what} tests: ${what} unreachable (${String(err)}) ***\n`);
     return false;
   }

@@ -1,64 +1,175 @@
 /**
  * A small stand-in for LiveKit's server API (no LiveKit server can run here). It speaks the Twirp JSON
- * routes livekit-server-sdk calls and checks every token with the SDK's own TokenVerifier and the grant
- * LiveKit requires for the method. It covers what livecalls calls; it is not LiveKit.
+ * routes livekit-server-sdk calls, checks every token with the SDK's own TokenVerifier and the grant LiveKit
+ * requires for the method (wrong grant: 403 `permission_denied`, as LiveKit answers), keeps rooms,
+ * participants and tracks (livekit-server-state.ts) and sends the signed webhooks LiveKit would.
+ *
+ * It covers what livecalls calls: RoomService DeleteRoom, ListRooms, ListParticipants, GetParticipant,
+ * MutePublishedTrack, and SIP TransferSIPParticipant. It is not LiveKit: no media, no signalling, no
+ * real SIP, no room timeouts, no multi-node behaviour, no webhook retries or drops.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  DeleteRoomRequest,
+  DeleteRoomResponse,
+  ListParticipantsRequest,
+  ListParticipantsResponse,
+  ListRoomsRequest,
+  ListRoomsResponse,
+  MuteRoomTrackRequest,
+  MuteRoomTrackResponse,
+  ParticipantInfo_Kind,
+  RoomParticipantIdentity,
+  TransferSIPParticipantRequest,
+} from '@livekit/protocol';
 import { TokenVerifier, type ClaimGrants } from 'livekit-server-sdk';
+import { StandInState } from './livekit-server-state.ts';
 
-export interface StandIn {
-  url: string;
-  rooms: Set<string>;
-  deleted: string[];
-  /** When set, every call answers this Twirp error. */
-  failWith: { status: number; code: string; msg: string } | undefined;
-  close(): Promise<void>;
+export { httpSink, type WebhookSink } from './livekit-server-state.ts';
+
+export interface TwirpFailure {
+  status: number;
+  code: string;
+  msg: string;
+  meta?: Record<string, string>;
 }
 
-const REQUIRED_GRANT: Record<string, (g: ClaimGrants, body: Record<string, unknown>) => boolean> = {
-  'livekit.RoomService/DeleteRoom': (g) => g.video?.roomCreate === true,
-  'livekit.RoomService/ListRooms': (g) => g.video?.roomList === true,
-};
+class TwirpError extends Error {
+  constructor(readonly failure: TwirpFailure) {
+    super(failure.msg);
+  }
+}
 
-export async function startLiveKitStandIn(apiKey: string, apiSecret: string): Promise<StandIn> {
-  const verifier = new TokenVerifier(apiKey, apiSecret);
-  const standIn: StandIn = { url: '', rooms: new Set(), deleted: [], failWith: undefined, close: async () => {} };
+/** protobuf-es's JSON value type (a transitive dependency, so taken from a signature). */
+type JsonValue = Parameters<typeof ListRoomsRequest.fromJson>[0];
 
-  const twirpError = (res: ServerResponse, status: number, code: string, msg: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ code, msg }));
+const notFound = (msg: string) => new TwirpError({ status: 404, code: 'not_found', msg });
+
+type Grant = (g: ClaimGrants, body: JsonValue) => boolean;
+
+const field = (body: JsonValue, name: string): unknown =>
+  body && typeof body === 'object' && !Array.isArray(body) ? body[name] : undefined;
+const roomAdmin =
+  (roomField: string): Grant =>
+  (g, body) =>
+    g.video?.roomAdmin === true && g.video.room === field(body, roomField);
+
+export class LiveKitStandIn extends StandInState {
+  url = '';
+  /** When set, every authorised call (of `method`, if given) answers this Twirp error. */
+  failWith: (TwirpFailure & { method?: string }) | undefined;
+  /** Accepted SIP transfers. */
+  readonly transfers: { room: string; identity: string; to: string }[] = [];
+  close: () => Promise<void> = async () => {};
+
+  /** Method -> [grant LiveKit requires, handler]. */
+  readonly methods: Record<string, [Grant, (body: JsonValue) => JsonValue]> = {
+    'livekit.RoomService/ListRooms': [
+      (g) => g.video?.roomList === true,
+      (body) => {
+        const { names } = ListRoomsRequest.fromJson(body);
+        const rooms = [...this.rooms.values()].map((r) => r.room).filter((r) => names.length === 0 || names.includes(r.name));
+        return new ListRoomsResponse({ rooms }).toJson();
+      },
+    ],
+    'livekit.RoomService/DeleteRoom': [
+      (g) => g.video?.roomCreate === true,
+      (body) => {
+        if (!this.deleteRoom(DeleteRoomRequest.fromJson(body).room)) throw notFound('requested room does not exist');
+        return new DeleteRoomResponse().toJson();
+      },
+    ],
+    'livekit.RoomService/ListParticipants': [
+      roomAdmin('room'),
+      (body) => {
+        const live = this.room(ListParticipantsRequest.fromJson(body).room);
+        if (!live) throw notFound('requested room does not exist');
+        return new ListParticipantsResponse({ participants: [...live.participants.values()] }).toJson();
+      },
+    ],
+    'livekit.RoomService/GetParticipant': [
+      roomAdmin('room'),
+      (body) => {
+        const { room, identity } = RoomParticipantIdentity.fromJson(body);
+        const p = this.participant(room, identity);
+        if (!p) throw notFound('participant does not exist');
+        return p.toJson();
+      },
+    ],
+    'livekit.RoomService/MutePublishedTrack': [
+      roomAdmin('room'),
+      (body) => {
+        const req = MuteRoomTrackRequest.fromJson(body);
+        if (!this.participant(req.room, req.identity)) throw notFound('participant does not exist');
+        const track = this.setMuted(req.room, req.identity, req.trackSid, req.muted);
+        if (!track) throw notFound('track is not found');
+        return new MuteRoomTrackResponse({ track }).toJson();
+      },
+    ],
+    'livekit.SIP/TransferSIPParticipant': [
+      (g, body) => roomAdmin('roomName')(g, body) && g.sip?.call === true,
+      (body) => {
+        const req = TransferSIPParticipantRequest.fromJson(body, { ignoreUnknownFields: true });
+        const p = this.participant(req.roomName, req.participantIdentity);
+        if (!p) throw notFound('participant does not exist');
+        if (p.kind !== ParticipantInfo_Kind.SIP)
+          throw new TwirpError({ status: 412, code: 'failed_precondition', msg: 'participant is not a SIP participant' });
+        this.transfers.push({ room: req.roomName, identity: req.participantIdentity, to: req.transferTo });
+        // After an accepted REFER the caller is connected elsewhere and leaves the room.
+        this.removeParticipant(req.roomName, req.participantIdentity);
+        return {};
+      },
+    ],
   };
+}
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startLiveKitStandIn(apiKey: string, apiSecret: string, now: () => number = Date.now): Promise<LiveKitStandIn> {
+  const verifier = new TokenVerifier(apiKey, apiSecret);
+  const standIn = new LiveKitStandIn(apiKey, apiSecret, now);
+
+  async function handle(method: string, authorization: string, raw: string): Promise<JsonValue> {
+    let grants: ClaimGrants;
+    try {
+      grants = await verifier.verify(authorization.replace(/^Bearer /, ''));
+    } catch {
+      throw new TwirpError({ status: 401, code: 'unauthenticated', msg: 'invalid token' });
+    }
+    const entry = standIn.methods[method];
+    if (!entry) throw new TwirpError({ status: 404, code: 'bad_route', msg: `no handler for ${method}` });
+    const body = (raw ? JSON.parse(raw) : {}) as JsonValue;
+    if (!entry[0](grants, body)) throw new TwirpError({ status: 403, code: 'permission_denied', msg: 'permissions denied' });
+    const fail = standIn.failWith;
+    if (fail && (!fail.method || fail.method === method)) throw new TwirpError(fail);
+    return entry[1](body);
+  }
 
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      void (async () => {
-        const method = req.url?.replace(/^\/twirp\//, '') ?? '';
-        const auth = req.headers.authorization ?? '';
-        let grants: ClaimGrants;
-        try {
-          grants = await verifier.verify(auth.replace(/^Bearer /, ''));
-        } catch {
-          return twirpError(res, 401, 'unauthenticated', 'invalid token');
-        }
-        const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
-        const allowed = REQUIRED_GRANT[method];
-        if (!allowed) return twirpError(res, 404, 'bad_route', `no handler for ${method}`);
-        if (!allowed(grants, body)) return twirpError(res, 403, 'permission_denied', 'permissions denied');
-        if (standIn.failWith) return twirpError(res, standIn.failWith.status, standIn.failWith.code, standIn.failWith.msg);
-        if (method === 'livekit.RoomService/DeleteRoom') {
-          const name = String(body.room ?? '');
-          if (!standIn.rooms.delete(name)) return twirpError(res, 404, 'not_found', 'requested room does not exist');
-          standIn.deleted.push(name);
-          return res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ rooms: [...standIn.rooms].map((name) => ({ name })) }));
-      })();
+      const method = req.url?.replace(/^\/twirp\//, '') ?? '';
+      handle(method, req.headers.authorization ?? '', raw).then(
+        (body) => answer(res, 200, body),
+        (err: unknown) => {
+          const f: TwirpFailure = err instanceof TwirpError ? err.failure : { status: 500, code: 'internal', msg: String(err) };
+          answer(res, f.status, { code: f.code, msg: f.msg, ...(f.meta ? { meta: f.meta } : {}) });
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  standIn.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  standIn.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return standIn;
 }
+
+export type StandIn = LiveKitStandIn;

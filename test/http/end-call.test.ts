@@ -27,7 +27,7 @@ describe('end-call', () => {
   it('deletes the LiveKit room, ends the call here, and is safe to repeat', async () => {
     lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
     t = await createTestApp({ LIVEKIT_URL: lk.url });
-    lk.rooms.add('call-end');
+    lk.addRoom({ name: 'call-end' });
     await startCall(t, 'call-end');
     const res = await endCall(t, 'call-end');
     expect(res.statusCode).toBe(200);
@@ -91,7 +91,7 @@ describe('end-call', () => {
   it("404s another workspace's room and leaves it running", async () => {
     lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
     t = await createTestApp({ LIVEKIT_URL: lk.url });
-    lk.rooms.add('call-a');
+    lk.addRoom({ name: 'call-a' });
     await startCall(t, 'call-a');
     const other = await t.newWorkspace('other');
     const res = await endCall(t, 'call-a', other.headers);

@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { callType, isActive, startedAt } from '../../domain/call.ts';
+import { callType, isActive, isHumanTakeover, startedAt } from '../../domain/call.ts';
 import { agentName, customerName, customerPhone, durationSeconds } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
 import { authOf } from '../auth.ts';
@@ -22,9 +22,19 @@ const callRecordSchema = z.object({
   startTime: z.number().int().describe('epoch seconds'),
   endTime: z.number().int().nullable().describe('epoch seconds; null while active'),
   duration: z.number().int().describe('whole seconds'),
-  endReason: z.enum(['room_finished', 'ended_by_api', 'stale', 'superseded']).nullable(),
+  endReason: z.enum(['room_finished', 'ended_by_api', 'stale', 'superseded', 'reconciled']).nullable(),
   sentiment: sentimentSchema,
   transferRequested: z.boolean(),
+  humanTakeover: z.boolean().describe('true while a human has taken over (remove-agent), until restore-agent'),
+  transfer: z
+    .object({
+      to: z.string(),
+      outcome: z.enum(['accepted', 'failed']),
+      reason: z.string().nullable().describe("LiveKit's reason when the transfer failed"),
+      at: z.string(),
+    })
+    .nullable()
+    .describe('the latest transfer of the caller through the API, as LiveKit answered it'),
   summary: z.string(),
   transcript: z.array(z.object({ role: z.enum(['agent', 'customer']), content: z.string(), createdAt: z.string() })),
 });
@@ -61,6 +71,8 @@ export function callsRoutes(services: Services): FastifyPluginAsyncZod {
           endReason: call.endReason,
           sentiment: call.sentiment,
           transferRequested: call.transfer !== null,
+          humanTakeover: isHumanTakeover(call),
+          transfer: call.transferResult ? { ...call.transferResult.value, at: new Date(call.transferResult.at).toISOString() } : null,
           summary: services.analyzer.insights(transcript).summary,
           transcript: transcript.map((t) => ({ role: t.role, content: t.content, createdAt: new Date(t.at).toISOString() })),
         };

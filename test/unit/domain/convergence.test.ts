@@ -32,6 +32,9 @@ const callEvents = fc
     transfer: fc.boolean(),
     info: fc.boolean(),
     finished: fc.boolean(),
+    // Supervisor actions: a takeover, possibly given back later, and a transfer's outcome.
+    takeover: fc.constantFrom('none', 'muted', 'muted-then-restored'),
+    transferResult: fc.constantFrom('none', 'accepted', 'failed-then-accepted'),
   })
   .map((s) => {
     const ev: CallEvent[] = [{ type: 'room_started', id: 'lk:EV_start', at: T0, room: ROOM }];
@@ -46,6 +49,10 @@ const callEvents = fc
       const again = person(caller.identity, caller.kind, T0 + 21_000, 'PA_again');
       ev.push({ type: 'participant_joined', id: 'lk:EV_j_again', at: T0 + 21_000, room: ROOM, participant: again });
     }
+    if (s.takeover !== 'none') ev.push({ type: 'agent_muted', id: 'api:agent_muted:1', at: T0 + 6000, identity: 'agent-1' });
+    if (s.takeover === 'muted-then-restored') ev.push({ type: 'agent_unmuted', id: 'api:agent_unmuted:1', at: T0 + 7000, identity: 'agent-1' });
+    if (s.transferResult === 'failed-then-accepted') ev.push({ type: 'transfer_result', id: 'api:transfer:1', at: T0 + 8000, to: 'tel:+15550001111', outcome: 'failed', reason: '486 Busy Here' });
+    if (s.transferResult !== 'none') ev.push({ type: 'transfer_result', id: 'api:transfer:2', at: T0 + 9000, to: 'tel:+15550002222', outcome: 'accepted', reason: null });
     if (s.finished) ev.push({ type: 'room_finished', id: 'lk:EV_fin', at: T0 + 30_000, room: ROOM });
     return ev;
   });
@@ -71,7 +78,17 @@ async function fold(order: readonly CallEvent[], batch: number): Promise<unknown
     const transcript = await stores.calls.transcript(WS, call.id);
     const { id: _id, ...details } = toActiveCallDetails(call, transcript, now);
     const { id: _id2, ...item } = toActiveCallItem(call, now);
-    return { active: Boolean(active), endedAt: call.endedAt, endReason: call.endReason, details, item, turnCount: call.turnCount, sentiment: call.sentimentScore };
+    return {
+      active: Boolean(active),
+      endedAt: call.endedAt,
+      endReason: call.endReason,
+      details,
+      item,
+      turnCount: call.turnCount,
+      sentiment: call.sentimentScore,
+      humanTakeover: call.humanTakeover?.value ?? false,
+      transferResult: call.transferResult?.value ?? null,
+    };
   } finally {
     await stores.close();
     rmSync(dir, { recursive: true, force: true });
