@@ -11,7 +11,13 @@ import { createDatabase, dropRedisPrefix, randomName, REDIS_URL } from '../test/
 import { tempDir } from '../test/helpers/app.ts';
 import { startServer } from '../test/helpers/server-process.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '100' }, events: { type: 'string', default: '4000' }, concurrency: { type: 'string', default: '16' } } });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '100' },
+    events: { type: 'string', default: '4000' },
+    concurrency: { type: 'string', default: '16' },
+  },
+});
 const CALLS = Number(values.calls);
 const EVENTS = Number(values.events);
 const CONCURRENCY = Number(values.concurrency);
@@ -36,7 +42,11 @@ async function measure(label: string, env: Record<string, string>): Promise<{ in
   const headers = { 'x-api-key': apiKey, 'x-workspace-id': ws.id, 'content-type': 'application/json' };
   try {
     const ingest = await pool(EVENTS, async (i) => {
-      const body = JSON.stringify({ events: [{ id: `e${i}`, createdAt: Date.now(), type: 'transcript', role: i % 2 ? 'customer' : 'agent', content: `turn ${i} of the call` }] });
+      const body = JSON.stringify({
+        events: [
+          { id: `e${i}`, createdAt: Date.now(), type: 'transcript', role: i % 2 ? 'customer' : 'agent', content: `turn ${i} of the call` },
+        ],
+      });
       const res = await fetch(`${server.url}/v2/api/active-calls/call-${i % CALLS}/events`, { method: 'POST', headers, body });
       if (res.status !== 202) throw new Error(`ingest ${res.status}`);
       await res.arrayBuffer();
@@ -46,7 +56,9 @@ async function measure(label: string, env: Record<string, string>): Promise<{ in
       if (res.status !== 200) throw new Error(`list ${res.status}`);
       await res.arrayBuffer();
     });
-    console.log(`${label.padEnd(22)} ingest ${ingest.toFixed(0).padStart(6)} events/s   list(${CALLS} calls) ${list.toFixed(0).padStart(6)} req/s`);
+    console.log(
+      `${label.padEnd(22)} ingest ${ingest.toFixed(0).padStart(6)} events/s   list(${CALLS} calls) ${list.toFixed(0).padStart(6)} req/s`,
+    );
     return { ingest, list };
   } finally {
     await server.kill();
@@ -59,8 +71,15 @@ const prefix = randomName('lcbench');
 try {
   console.log(`single events over HTTP, ${CONCURRENCY} concurrent requests from one client process; server and client share the 2 cores`);
   const embedded = await measure('embedded', { LIVECALLS_DATA_DIR: `${dir}/embedded` });
-  const scaled = await measure('Redis + PostgreSQL', { LIVECALLS_DATA_DIR: `${dir}/scaled`, REDIS_URL, DATABASE_URL: db.url, LIVECALLS_REDIS_PREFIX: prefix });
-  console.log(`ratio Redis+PostgreSQL / embedded: ingest ${(scaled.ingest / embedded.ingest).toFixed(2)}, list ${(scaled.list / embedded.list).toFixed(2)}`);
+  const scaled = await measure('Redis + PostgreSQL', {
+    LIVECALLS_DATA_DIR: `${dir}/scaled`,
+    REDIS_URL,
+    DATABASE_URL: db.url,
+    LIVECALLS_REDIS_PREFIX: prefix,
+  });
+  console.log(
+    `ratio Redis+PostgreSQL / embedded: ingest ${(scaled.ingest / embedded.ingest).toFixed(2)}, list ${(scaled.list / embedded.list).toFixed(2)}`,
+  );
 } finally {
   await db.drop();
   await dropRedisPrefix(prefix);

@@ -39,7 +39,12 @@ const schema = z
     LIVECALLS_DATA_DIR: z.string().min(1).default('./data'),
     LIVECALLS_SYNC: z.enum(['normal', 'full']).default('normal'),
     LIVECALLS_STALE_AFTER: duration('30m'),
-    LIVECALLS_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    LIVECALLS_BODY_LIMIT: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     LIVECALLS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
@@ -48,7 +53,10 @@ const schema = z
     LIVEKIT_API_SECRET: optionalString,
     REDIS_URL: optionalString.pipe(z.url({ protocol: /^rediss?$/ }).optional()),
     DATABASE_URL: optionalString.pipe(z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-    LIVECALLS_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('livecalls'),
+    LIVECALLS_REDIS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+      .default('livecalls'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -35,8 +35,7 @@ export const TOPIC_RULES: readonly TopicRule[] = [
       /\b(cancel|unsubscrib)\w*|\bswitch(ing)? provider/g,
       /\b(close|terminate|end) (my|the) (account|contract|subscription|service|plan)\b/g,
     ],
-    suggestion:
-      'Ask why they want to leave and offer a retention deal; if they insist, confirm the cancellation steps.',
+    suggestion: 'Ask why they want to leave and offer a retention deal; if they insist, confirm the cancellation steps.',
   },
   {
     topic: 'refund',
@@ -45,9 +44,7 @@ export const TOPIC_RULES: readonly TopicRule[] = [
   },
   {
     topic: 'billing',
-    patterns: [
-      /\b(bill(s|ed|ing)?|(over)?charg(e|es|ed|ing)|payments?|pay|paid|fees?|statement|direct debit)\b|\binvoic\w*/g,
-    ],
+    patterns: [/\b(bill(s|ed|ing)?|(over)?charg(e|es|ed|ing)|payments?|pay|paid|fees?|statement|direct debit)\b|\binvoic\w*/g],
     suggestion: 'Offer an itemised invoice breakdown and mention payment-plan options.',
   },
   {
@@ -123,10 +120,7 @@ const nonEmpty = (turns: readonly Turn[]): Turn[] => turns.filter((t) => t.conte
 /** Topics, most relevant first: rule topics by mention count (customer words count double), then repeated content words. */
 export function extractTopics(turns: readonly Turn[]): string[] {
   const ranked = TOPIC_RULES.map((rule, order) => {
-    const hits = nonEmpty(turns).reduce(
-      (n, t) => n + countMatches(norm(t.content), rule) * (t.role === 'customer' ? 2 : 1),
-      0,
-    );
+    const hits = nonEmpty(turns).reduce((n, t) => n + countMatches(norm(t.content), rule) * (t.role === 'customer' ? 2 : 1), 0);
     return { topic: rule.topic, hits, order };
   })
     .filter((r) => r.hits > 0)
@@ -209,10 +203,7 @@ export function suggest(topics: readonly string[], sentiment: SentimentLabel): s
   return [...new Set(out)].slice(0, MAX_SUGGESTIONS);
 }
 
-export function buildInsights(
-  turns: readonly Turn[],
-  sentiment: SentimentResult = conversationSentiment(turns),
-): Insights {
+export function buildInsights(turns: readonly Turn[], sentiment: SentimentResult = conversationSentiment(turns)): Insights {
   const topics = extractTopics(turns);
   return {
     sentiment: sentiment.label,

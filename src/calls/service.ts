@@ -62,7 +62,12 @@ export class CallService {
     };
   }
 
-  async ingest(workspaceId: string, roomName: string, events: readonly CallEvent[], source: 'agent' | 'livekit' | 'api'): Promise<IngestResult> {
+  async ingest(
+    workspaceId: string,
+    roomName: string,
+    events: readonly CallEvent[],
+    source: 'agent' | 'livekit' | 'api',
+  ): Promise<IngestResult> {
     const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, this.clock());
     this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
     this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
@@ -128,7 +133,10 @@ export class CallService {
    */
   async endCall(workspaceId: string, roomName: string, control: CallControl | undefined): Promise<EndCallOutcome> {
     if (!control) {
-      throw new AppError('call_control_not_configured', 'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+      throw new AppError(
+        'call_control_not_configured',
+        'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET',
+      );
     }
     const call = await this.calls.getActive(workspaceId, roomName);
     if (!call) {
@@ -144,7 +152,12 @@ export class CallService {
   /** Ends the call here (after LiveKit, if configured, has ended the room). */
   async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale' | 'reconciled'): Promise<Call> {
     const now = this.clock();
-    const result = await this.ingest(workspaceId, call.roomName, [{ type: 'call_ended', id: `${reason}:${call.id}`, at: now, reason }], 'api');
+    const result = await this.ingest(
+      workspaceId,
+      call.roomName,
+      [{ type: 'call_ended', id: `${reason}:${call.id}`, at: now, reason }],
+      'api',
+    );
     return result.changes.find((c) => c.after.id === call.id)?.after ?? (await this.calls.getCall(workspaceId, call.id)) ?? call;
   }
 }

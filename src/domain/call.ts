@@ -221,7 +221,12 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       call.humanTakeover = lww(call.humanTakeover ?? null, event.type === 'agent_muted', event.at, event.id);
       break;
     case 'transfer_result':
-      call.transferResult = lww(call.transferResult ?? null, { to: event.to, outcome: event.outcome, reason: event.reason }, event.at, event.id);
+      call.transferResult = lww(
+        call.transferResult ?? null,
+        { to: event.to, outcome: event.outcome, reason: event.reason },
+        event.at,
+        event.id,
+      );
       break;
   }
   return call;

@@ -25,10 +25,7 @@ export interface RoomCalls {
   latestEnded: Call | undefined;
 }
 
-export type Route =
-  | { kind: 'existing'; call: Call }
-  | { kind: 'new'; supersede: Call | undefined }
-  | { kind: 'drop' };
+export type Route = { kind: 'existing'; call: Call } | { kind: 'new'; supersede: Call | undefined } | { kind: 'drop' };
 
 export function routeEvent(calls: RoomCalls, event: CallEvent): Route {
   const sid = roomSidOf(event);

@@ -59,7 +59,8 @@ export function requireAgent(services: Services) {
     }
     const authorization = header(request, 'authorization');
     if (!authorization) throw new AppError('unauthorized', 'send x-api-key, or a LiveKit signature in Authorization');
-    if (!services.signature) throw new AppError('unauthorized', 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured');
+    if (!services.signature)
+      throw new AppError('unauthorized', 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured');
     await services.signature.verify(request.rawBody ?? '', authorization);
     const workspaceId = workspaceHeader(request);
     if (!(await services.stores.tenants.getWorkspace(workspaceId))) throw new AppError('forbidden', 'unknown workspace');

@@ -16,15 +16,13 @@ const base = {
     .min(1)
     .max(128)
     .regex(/^[A-Za-z0-9._:@-]+$/, 'id may contain letters, digits and . _ : @ -'),
-  createdAt: z
-    .number()
-    .int()
-    .min(MIN_EPOCH_MS, 'createdAt must be epoch milliseconds')
-    .max(8_640_000_000_000_000),
+  createdAt: z.number().int().min(MIN_EPOCH_MS, 'createdAt must be epoch milliseconds').max(8_640_000_000_000_000),
 };
 
 export const agentEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('transcript'), role: z.enum(['agent', 'customer']), content: z.string().trim().min(1).max(10_000) }).strict(),
+  z
+    .object({ ...base, type: z.literal('transcript'), role: z.enum(['agent', 'customer']), content: z.string().trim().min(1).max(10_000) })
+    .strict(),
   z.object({ ...base, type: z.literal('transfer_requested'), reason: z.string().max(1_000).default('') }).strict(),
   z
     .object({
@@ -40,9 +38,7 @@ export const agentEventSchema = z.discriminatedUnion('type', [
     .refine((e) => e.name !== undefined || e.phone !== undefined, { message: 'customer_info needs name or phone', path: ['name'] }),
 ]);
 
-export const agentEventsBodySchema = z
-  .object({ events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) })
-  .strict();
+export const agentEventsBodySchema = z.object({ events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) }).strict();
 
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 

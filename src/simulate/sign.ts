@@ -13,7 +13,11 @@ export async function signBody(body: string, apiKey: string, apiSecret: string, 
 }
 
 /** A webhook as LiveKit posts it: proto3 JSON body and its `Authorization` header. */
-export async function signWebhook(event: WebhookEvent, apiKey: string, apiSecret: string): Promise<{ body: string; authorization: string }> {
+export async function signWebhook(
+  event: WebhookEvent,
+  apiKey: string,
+  apiSecret: string,
+): Promise<{ body: string; authorization: string }> {
   const body = event.toJsonString();
   return { body, authorization: await signBody(body, apiKey, apiSecret) };
 }

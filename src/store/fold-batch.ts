@@ -69,7 +69,7 @@ export function foldBatch(
         ? live
         : latestEnded?.roomSid === sid
           ? latestEnded
-          : current(snapshot.bySid.get(sid)) ?? [...touched.values()].find((c) => c.after.roomSid === sid)?.after;
+          : (current(snapshot.bySid.get(sid)) ?? [...touched.values()].find((c) => c.after.roomSid === sid)?.after);
     const route = routeEvent({ active: live, bySid, latestEnded }, event);
     if (route.kind === 'drop') continue;
     if (route.kind === 'new' && route.supersede) {
@@ -79,7 +79,8 @@ export function foldBatch(
     const before = route.kind === 'existing' ? route.call : undefined;
     const next = folder.apply(before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at), event, now);
     settle(before, next);
-    if (event.type === 'transcript') turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
+    if (event.type === 'transcript')
+      turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
   return { applied: appliedIds.length, duplicates, changes: [...touched.values()], appliedIds, turns };
 }

@@ -19,7 +19,14 @@ describe('embedded store only', () => {
     const dir = tempDir('livecalls-prune-');
     const stores = createEmbeddedStores(dir);
     try {
-      const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => 1_000, createMetrics(false), pino({ level: 'silent' }));
+      const service = new CallService(
+        stores.calls,
+        stores.tenants,
+        createAnalyzer(),
+        () => 1_000,
+        createMetrics(false),
+        pino({ level: 'silent' }),
+      );
       const say = { type: 'transcript', id: 'x', at: 5, role: 'customer', content: 'hi' } as const;
       await service.ingest('ws', 'r', [say], 'agent');
       expect(await stores.calls.pruneSeen(1_001)).toBe(1);

@@ -48,7 +48,14 @@ export function storeContract(name: string, backend: Backend): void {
     async function open(place = backend.newPlace()) {
       const stores = await backend.open(place);
       opened.push({ stores, place });
-      const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => T0 + 60_000, createMetrics(false), pino({ level: 'silent' }));
+      const service = new CallService(
+        stores.calls,
+        stores.tenants,
+        createAnalyzer(),
+        () => T0 + 60_000,
+        createMetrics(false),
+        pino({ level: 'silent' }),
+      );
       return { stores, service, place };
     }
 
@@ -135,7 +142,11 @@ export function storeContract(name: string, backend: Backend): void {
       const id = (await stores.calls.getActive('ws1', 'arc'))?.id ?? '';
       const finish: CallEvent = { type: 'room_finished', id: 'fin', at: T0 + 9000, room: roomRef('arc') };
       const ended: CallEvent = { type: 'call_ended', id: 'api-end', at: T0 + 8000, reason: 'ended_by_api' };
-      const results = await Promise.all([service.ingest('ws1', 'arc', [finish], 'livekit'), service.ingest('ws1', 'arc', [finish], 'livekit'), service.ingest('ws1', 'arc', [ended], 'api')]);
+      const results = await Promise.all([
+        service.ingest('ws1', 'arc', [finish], 'livekit'),
+        service.ingest('ws1', 'arc', [finish], 'livekit'),
+        service.ingest('ws1', 'arc', [ended], 'api'),
+      ]);
       expect(results.reduce((n, r) => n + r.applied, 0)).toBe(2);
       expect(await stores.calls.archivePending()).toBeGreaterThanOrEqual(0);
       const call = await stores.calls.getCall('ws1', id);

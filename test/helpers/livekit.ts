@@ -22,8 +22,7 @@ export function rid(prefix: string): string {
 
 export function room(spec: RoomSpec): Room {
   const metadata =
-    spec.metadata ??
-    JSON.stringify({ workspaceId: spec.workspaceId, agentName: spec.agentName, customerName: spec.customerName });
+    spec.metadata ?? JSON.stringify({ workspaceId: spec.workspaceId, agentName: spec.agentName, customerName: spec.customerName });
   return new Room({
     sid: spec.sid ?? `RM_${spec.name}`,
     name: spec.name,
@@ -36,7 +35,12 @@ export function room(spec: RoomSpec): Room {
 
 export type Kind = 'agent' | 'sip' | 'standard';
 
-export function participant(identity: string, kind: Kind, joinedAt: number, extra: { phone?: string; metadata?: string; sid?: string; agentName?: string } = {}): ParticipantInfo {
+export function participant(
+  identity: string,
+  kind: Kind,
+  joinedAt: number,
+  extra: { phone?: string; metadata?: string; sid?: string; agentName?: string } = {},
+): ParticipantInfo {
   const attributes: Record<string, string> = {};
   if (extra.phone) attributes['sip.phoneNumber'] = extra.phone;
   if (kind === 'sip') attributes['sip.callID'] = 'SCL_test';
@@ -57,7 +61,12 @@ export function webhook(event: string, r: Room, at: number, p?: ParticipantInfo,
   return new WebhookEvent({ event, id, createdAt: BigInt(Math.floor(at / 1000)), room: r, participant: p });
 }
 
-export async function postWebhook(app: FastifyInstance, event: WebhookEvent, key = LK_KEY, secret = LK_SECRET): Promise<LightMyRequestResponse> {
+export async function postWebhook(
+  app: FastifyInstance,
+  event: WebhookEvent,
+  key = LK_KEY,
+  secret = LK_SECRET,
+): Promise<LightMyRequestResponse> {
   const { body, authorization } = await signWebhook(event, key, secret);
   return app.inject({
     method: 'POST',

@@ -7,10 +7,30 @@ import { createTestApp, type TestApp } from '../helpers/app.ts';
 import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 
 const LIST_ITEM_FIELDS = [
-  'aiAgentName', 'customerName', 'customerPhone', 'duration', 'id', 'lastMessage', 'participants',
-  'roomName', 'sentiment', 'status', 'transferRequested', 'type',
+  'aiAgentName',
+  'customerName',
+  'customerPhone',
+  'duration',
+  'id',
+  'lastMessage',
+  'participants',
+  'roomName',
+  'sentiment',
+  'status',
+  'transferRequested',
+  'type',
 ];
-const DETAIL_FIELDS = ['aiAgentName', 'customerName', 'customerPhone', 'duration', 'id', 'participants', 'roomName', 'sentiment', 'transcript'];
+const DETAIL_FIELDS = [
+  'aiAgentName',
+  'customerName',
+  'customerPhone',
+  'duration',
+  'id',
+  'participants',
+  'roomName',
+  'sentiment',
+  'transcript',
+];
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 let t: TestApp;
@@ -25,12 +45,26 @@ afterEach(async () => {
 async function phoneCall(name: string, startedAt: number): Promise<void> {
   const r = room({ name, workspaceId: t.ws.id, agentName: 'Customer Support Agent', createdAt: startedAt });
   expect((await postWebhook(t.app, webhook('room_started', r, startedAt))).statusCode).toBe(200);
-  await postWebhook(t.app, webhook('participant_joined', r, startedAt + 500, participant('agent-001', 'agent', startedAt + 500, { metadata: '{"voice":"alloy"}' })));
-  await postWebhook(t.app, webhook('participant_joined', r, startedAt + 1000, participant('sip_+14155551234', 'sip', startedAt + 1000, { phone: '+14155551234' })));
+  await postWebhook(
+    t.app,
+    webhook(
+      'participant_joined',
+      r,
+      startedAt + 500,
+      participant('agent-001', 'agent', startedAt + 500, { metadata: '{"voice":"alloy"}' }),
+    ),
+  );
+  await postWebhook(
+    t.app,
+    webhook('participant_joined', r, startedAt + 1000, participant('sip_+14155551234', 'sip', startedAt + 1000, { phone: '+14155551234' })),
+  );
   const res = await postAgentEvents(
     t.app,
     name,
-    [turn('agent', 'Hello, how can I help you today?', startedAt + 2000), turn('customer', 'Thanks, this is great, I love the service!', startedAt + 3000)],
+    [
+      turn('agent', 'Hello, how can I help you today?', startedAt + 2000),
+      turn('customer', 'Thanks, this is great, I love the service!', startedAt + 3000),
+    ],
     { headers: t.ws.headers },
   );
   expect(res.statusCode).toBe(202);
@@ -82,9 +116,18 @@ describe('GET /v2/api/active-calls', () => {
 
   it('lists oldest call first, and a web call without a SIP participant is "web"', async () => {
     await phoneCall('call-b', t.clock.now - 5_000);
-    const r = room({ name: 'call-a', workspaceId: t.ws.id, agentName: 'Sales Agent', customerName: 'Ada', createdAt: t.clock.now - 60_000 });
+    const r = room({
+      name: 'call-a',
+      workspaceId: t.ws.id,
+      agentName: 'Sales Agent',
+      customerName: 'Ada',
+      createdAt: t.clock.now - 60_000,
+    });
     await postWebhook(t.app, webhook('room_started', r, t.clock.now - 60_000));
-    await postWebhook(t.app, webhook('participant_joined', r, t.clock.now - 59_000, participant('web-user', 'standard', t.clock.now - 59_000)));
+    await postWebhook(
+      t.app,
+      webhook('participant_joined', r, t.clock.now - 59_000, participant('web-user', 'standard', t.clock.now - 59_000)),
+    );
     const body = (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json();
     expect(body.data.map((c: { roomName: string }) => c.roomName)).toEqual(['call-a', 'call-b']);
     expect(body.data[0]).toMatchObject({ type: 'web', customerPhone: '', customerName: 'Ada', aiAgentName: 'Sales Agent' });
@@ -95,7 +138,10 @@ describe('GET /v2/api/active-calls', () => {
     const start = t.clock.now - 30_000;
     await phoneCall('call-x', start);
     const r = room({ name: 'call-x', workspaceId: t.ws.id, createdAt: start });
-    await postWebhook(t.app, webhook('participant_left', r, start + 20_000, participant('sip_+14155551234', 'sip', start + 1000, { phone: '+14155551234' })));
+    await postWebhook(
+      t.app,
+      webhook('participant_left', r, start + 20_000, participant('sip_+14155551234', 'sip', start + 1000, { phone: '+14155551234' })),
+    );
     let body = (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json();
     expect(body.data[0].participants.map((p: { identity: string }) => p.identity)).toEqual(['agent-001']);
     expect(body.data[0].type).toBe('phone');
@@ -109,7 +155,9 @@ describe('GET /v2/api/active-calls/{roomName}', () => {
   it('returns the documented fields, the transcript oldest first and participant metadata', async () => {
     const start = t.clock.now - 20_000;
     await phoneCall('call-d', start);
-    await postAgentEvents(t.app, 'call-d', [{ id: 'ci', createdAt: start + 4000, type: 'customer_info', name: 'John Doe' }], { headers: t.ws.headers });
+    await postAgentEvents(t.app, 'call-d', [{ id: 'ci', createdAt: start + 4000, type: 'customer_info', name: 'John Doe' }], {
+      headers: t.ws.headers,
+    });
     const res = await t.app.inject({ url: '/v2/api/active-calls/call-d', headers: t.ws.headers });
     expect(res.statusCode).toBe(200);
     const d = res.json();
@@ -119,7 +167,12 @@ describe('GET /v2/api/active-calls/{roomName}', () => {
       { role: 'agent', content: 'Hello, how can I help you today?' },
       { role: 'customer', content: 'Thanks, this is great, I love the service!' },
     ]);
-    expect(d.participants[0]).toEqual({ identity: 'agent-001', isAgent: true, metadata: { voice: 'alloy' }, joinedAt: new Date(start + 500).toISOString() });
+    expect(d.participants[0]).toEqual({
+      identity: 'agent-001',
+      isAgent: true,
+      metadata: { voice: 'alloy' },
+      joinedAt: new Date(start + 500).toISOString(),
+    });
     expect(Object.keys(d.participants[1]).sort()).toEqual(['identity', 'isAgent', 'joinedAt', 'metadata']);
     expect(d.participants[1].metadata).toEqual({});
   });
@@ -176,7 +229,13 @@ describe('agent events', () => {
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ applied: 3, duplicates: 0 });
     const c = (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json().data[0];
-    expect(c).toMatchObject({ roomName: 'call-t', transferRequested: true, customerName: 'Grace', customerPhone: '+442071838750', type: 'web' });
+    expect(c).toMatchObject({
+      roomName: 'call-t',
+      transferRequested: true,
+      customerName: 'Grace',
+      customerPhone: '+442071838750',
+      type: 'web',
+    });
   });
 
   it('replaying a batch applies nothing twice', async () => {

@@ -53,8 +53,18 @@ describe('agent events input', () => {
   });
 
   it('createdAt in seconds, a bad role, a bad phone and an unknown field name the field', async () => {
-    expectError(await events(JSON.stringify({ events: [turn('agent', 'hi', 1_700_000_000)] })), 400, 'invalid_request', 'body.events.0.createdAt');
-    expectError(await events(JSON.stringify({ events: [{ ...turn('agent', 'hi', Date.now()), role: 'robot' }] })), 400, 'invalid_request', 'body.events.0.role');
+    expectError(
+      await events(JSON.stringify({ events: [turn('agent', 'hi', 1_700_000_000)] })),
+      400,
+      'invalid_request',
+      'body.events.0.createdAt',
+    );
+    expectError(
+      await events(JSON.stringify({ events: [{ ...turn('agent', 'hi', Date.now()), role: 'robot' }] })),
+      400,
+      'invalid_request',
+      'body.events.0.role',
+    );
     expectError(
       await events(JSON.stringify({ events: [{ id: 'c', createdAt: Date.now(), type: 'customer_info', phone: '555-1234' }] })),
       400,
@@ -96,14 +106,26 @@ describe('authentication', () => {
   it('401 without a key, 401 with an unknown key, 400 without a workspace, 403 with the wrong workspace', async () => {
     expectError(await t.app.inject({ url: '/v2/api/active-calls' }), 401, 'unauthorized');
     expectError(
-      await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': `lc_${'0'.repeat(16)}_${'0'.repeat(64)}`, 'x-workspace-id': t.ws.id } }),
+      await t.app.inject({
+        url: '/v2/api/active-calls',
+        headers: { 'x-api-key': `lc_${'0'.repeat(16)}_${'0'.repeat(64)}`, 'x-workspace-id': t.ws.id },
+      }),
       401,
       'unauthorized',
     );
     expectError(await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': 'garbage' } }), 401, 'unauthorized');
-    expectError(await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': t.ws.apiKey } }), 400, 'invalid_request', 'headers.x-workspace-id');
+    expectError(
+      await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': t.ws.apiKey } }),
+      400,
+      'invalid_request',
+      'headers.x-workspace-id',
+    );
     const other = await t.newWorkspace('other');
-    expectError(await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': t.ws.apiKey, 'x-workspace-id': other.id } }), 403, 'forbidden');
+    expectError(
+      await t.app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': t.ws.apiKey, 'x-workspace-id': other.id } }),
+      403,
+      'forbidden',
+    );
   });
 
   it('a revoked key is refused at once', async () => {
@@ -117,9 +139,16 @@ describe('authentication', () => {
   it('agent events refuse a missing or bad signature', async () => {
     const payload = JSON.stringify({ events: [turn('agent', 'hi', Date.now())] });
     const base = { method: 'POST' as const, url: '/v2/api/active-calls/call-1/events', payload };
-    expectError(await t.app.inject({ ...base, headers: { 'content-type': 'application/json', 'x-workspace-id': t.ws.id } }), 401, 'unauthorized');
     expectError(
-      await t.app.inject({ ...base, headers: { 'content-type': 'application/json', 'x-workspace-id': t.ws.id, authorization: 'not-a-jwt' } }),
+      await t.app.inject({ ...base, headers: { 'content-type': 'application/json', 'x-workspace-id': t.ws.id } }),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await t.app.inject({
+        ...base,
+        headers: { 'content-type': 'application/json', 'x-workspace-id': t.ws.id, authorization: 'not-a-jwt' },
+      }),
       401,
       'unauthorized',
     );
@@ -134,7 +163,8 @@ describe('rate limit', () => {
   it('answers 429 with Retry-After and reset_at past the limit', async () => {
     const limited = await createTestApp({ LIVECALLS_RATE_LIMIT: '3' });
     try {
-      for (let i = 0; i < 3; i++) expect((await limited.app.inject({ url: '/v2/api/active-calls', headers: limited.ws.headers })).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++)
+        expect((await limited.app.inject({ url: '/v2/api/active-calls', headers: limited.ws.headers })).statusCode).toBe(200);
       const res = await limited.app.inject({ url: '/v2/api/active-calls', headers: limited.ws.headers });
       expectError(res, 429, 'rate_limit_exceeded');
       expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);

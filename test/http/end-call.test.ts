@@ -33,7 +33,12 @@ describe('end-call', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(Object.keys(body).sort()).toEqual(['endTime', 'message', 'roomName', 'success']);
-    expect(body).toEqual({ success: true, message: 'Call ended successfully', roomName: 'call-end', endTime: new Date(t.clock.now).toISOString() });
+    expect(body).toEqual({
+      success: true,
+      message: 'Call ended successfully',
+      roomName: 'call-end',
+      endTime: new Date(t.clock.now).toISOString(),
+    });
     expect(lk.deleted).toEqual(['call-end']);
     expect(await activeRooms(t)).toEqual([]);
 

@@ -13,7 +13,10 @@ beforeAll(async () => {
   b = await t.newWorkspace('b');
   const start = t.clock.now - 10_000;
   // B has a call whose room name also exists in A: the two must never mix.
-  for (const [ws, agent] of [[a, 'Agent A'], [b, 'Agent B']] as const) {
+  for (const [ws, agent] of [
+    [a, 'Agent A'],
+    [b, 'Agent B'],
+  ] as const) {
     const r = room({ name: 'shared-name', sid: `RM_${ws.id}`, workspaceId: ws.id, agentName: agent, createdAt: start });
     await postWebhook(t.app, webhook('room_started', r, start));
     await postWebhook(t.app, webhook('participant_joined', r, start, participant(`agent-${ws.id}`, 'agent', start)));
@@ -63,7 +66,7 @@ describe('workspace isolation', () => {
     expect(foreign.error.message.replace('b-only', 'X')).toBe(missing.error.message.replace('no-such-room', 'X'));
   });
 
-  it('agent events sent with A\'s key land only in A', async () => {
+  it("agent events sent with A's key land only in A", async () => {
     await postAgentEvents(t.app, 'b-only', [turn('customer', 'from A', t.clock.now)], { headers: a.headers });
     const detailsB = (await get('/v2/api/active-calls/b-only', b)).json();
     expect(detailsB.transcript).toEqual([]);

@@ -151,8 +151,14 @@ describe('mapping', () => {
 
   it('SIP participant makes a phone call with the caller number; the agent comes from kind AGENT', async () => {
     const r = room({ name: 'call-sip', workspaceId: t.ws.id, createdAt: start() });
-    await postWebhook(t.app, webhook('participant_joined', r, start(), participant('agent-x', 'agent', start(), { agentName: 'Attr Agent' })));
-    await postWebhook(t.app, webhook('participant_joined', r, start() + 1, participant('sip_+15550001111', 'sip', start() + 1, { phone: '+15550001111' })));
+    await postWebhook(
+      t.app,
+      webhook('participant_joined', r, start(), participant('agent-x', 'agent', start(), { agentName: 'Attr Agent' })),
+    );
+    await postWebhook(
+      t.app,
+      webhook('participant_joined', r, start() + 1, participant('sip_+15550001111', 'sip', start() + 1, { phone: '+15550001111' })),
+    );
     const c = (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json().data[0];
     expect(c).toMatchObject({ type: 'phone', customerPhone: '+15550001111', aiAgentName: 'Attr Agent' });
     expect(c.participants).toEqual([

@@ -36,7 +36,8 @@ describe('livecalls CLI', () => {
     expect(lines).toHaveLength(1);
     const { workspaceId, apiKey } = JSON.parse(lines[0] ?? '') as { workspaceId: string; apiKey: string };
     expect(workspaceId).toMatch(/^ws_/);
-    const list = (key: string) => fetch(`${server.url}/v2/api/active-calls`, { headers: { 'x-api-key': key, 'x-workspace-id': workspaceId } });
+    const list = (key: string) =>
+      fetch(`${server.url}/v2/api/active-calls`, { headers: { 'x-api-key': key, 'x-workspace-id': workspaceId } });
     expect((await list(apiKey)).status).toBe(200);
 
     const made = await cli('keys', 'create', '--workspace', workspaceId);
@@ -53,7 +54,10 @@ describe('livecalls CLI', () => {
 
   it('fails clearly on bad input', async () => {
     expect(await cli('workspaces', 'create')).toMatchObject({ code: 2, stderr: expect.stringContaining('--name is required') });
-    expect(await cli('keys', 'create', '--workspace', 'ws_missing')).toMatchObject({ code: 1, stderr: expect.stringContaining('unknown workspace') });
+    expect(await cli('keys', 'create', '--workspace', 'ws_missing')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('unknown workspace'),
+    });
     expect(await cli('keys', 'revoke', 'nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('no active key') });
     expect((await cli('frobnicate')).code).toBe(2);
   });

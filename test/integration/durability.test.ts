@@ -26,7 +26,9 @@ describe('durability', () => {
     const printed = /workspace id: (ws_[0-9a-f]+)[\s\S]*API key:\s+(lc_\S+)/.exec(server.output());
     expect(printed).not.toBeNull();
     const [, workspaceId = '', apiKey = ''] = printed ?? [];
-    expect(server.output()).toContain(`curl -s ${server.url}/v2/api/active-calls -H 'x-api-key: ${apiKey}' -H 'x-workspace-id: ${workspaceId}'`);
+    expect(server.output()).toContain(
+      `curl -s ${server.url}/v2/api/active-calls -H 'x-api-key: ${apiKey}' -H 'x-workspace-id: ${workspaceId}'`,
+    );
     const headers = { 'x-api-key': apiKey, 'x-workspace-id': workspaceId };
 
     // A key made by the CLI's store code while the server runs.
@@ -42,10 +44,20 @@ describe('durability', () => {
         webhook('participant_joined', r, now - 59_000, participant(`sip_${c}`, 'sip', now - 59_000, { phone: `+1555000000${c}` })),
       ]) {
         const { body, authorization } = await signWebhook(ev, LK_KEY, LK_SECRET);
-        const res = await fetch(`${server.url}/webhooks/livekit`, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
+        const res = await fetch(`${server.url}/webhooks/livekit`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/webhook+json', authorization },
+          body,
+        });
         expect(res.status).toBe(200);
       }
-      const events = Array.from({ length: 10 }, (_, i) => ({ id: `t${i}`, createdAt: now - 50_000 + i, type: 'transcript', role: i % 2 ? 'customer' : 'agent', content: `call ${c} turn ${i}` }));
+      const events = Array.from({ length: 10 }, (_, i) => ({
+        id: `t${i}`,
+        createdAt: now - 50_000 + i,
+        type: 'transcript',
+        role: i % 2 ? 'customer' : 'agent',
+        content: `call ${c} turn ${i}`,
+      }));
       const res = await fetch(`${server.url}/v2/api/active-calls/call-${c}/events`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
@@ -68,7 +80,9 @@ describe('durability', () => {
     const detailsAfter = await (await fetch(`${server.url}/v2/api/active-calls/call-3`, { headers })).json();
     expect({ ...detailsAfter, duration: 0 }).toEqual({ ...detailsBefore, duration: 0 });
     expect(detailsAfter.transcript).toHaveLength(10);
-    const viaSecond = await fetch(`${server.url}/v2/api/active-calls`, { headers: { 'x-api-key': second.apiKey, 'x-workspace-id': workspaceId } });
+    const viaSecond = await fetch(`${server.url}/v2/api/active-calls`, {
+      headers: { 'x-api-key': second.apiKey, 'x-workspace-id': workspaceId },
+    });
     expect(viaSecond.status).toBe(200);
   });
 });

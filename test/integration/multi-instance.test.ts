@@ -24,7 +24,14 @@ let env: Record<string, string> = {};
 beforeAll(async () => {
   if (!up) return;
   db = await createDatabase();
-  env = { REDIS_URL, DATABASE_URL: db.url, LIVECALLS_REDIS_PREFIX: prefix, LIVECALLS_DATA_DIR: dir, LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET };
+  env = {
+    REDIS_URL,
+    DATABASE_URL: db.url,
+    LIVECALLS_REDIS_PREFIX: prefix,
+    LIVECALLS_DATA_DIR: dir,
+    LIVEKIT_API_KEY: LK_KEY,
+    LIVEKIT_API_SECRET: LK_SECRET,
+  };
   a = await startServer(env);
   b = await startServer(env);
 });
@@ -43,7 +50,11 @@ async function cli(...args: string[]): Promise<Record<string, string>> {
 
 async function sendWebhook(server: ServerProcess, ev: Parameters<typeof signWebhook>[0]): Promise<number> {
   const { body, authorization } = await signWebhook(ev, LK_KEY, LK_SECRET);
-  const res = await fetch(`${server.url}/webhooks/livekit`, { method: 'POST', headers: { 'content-type': 'application/webhook+json', authorization }, body });
+  const res = await fetch(`${server.url}/webhooks/livekit`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/webhook+json', authorization },
+    body,
+  });
   return res.status;
 }
 
@@ -55,19 +66,36 @@ describe.skipIf(!up)('two instances sharing Redis and PostgreSQL', () => {
     const now = Date.now();
     const r = room({ name: 'call-multi', workspaceId, agentName: 'Multi Agent', createdAt: now - 30_000 });
     expect(await sendWebhook(a, webhook('room_started', r, now - 30_000))).toBe(200);
-    expect(await sendWebhook(a, webhook('participant_joined', r, now - 29_000, participant('sip_+15550009999', 'sip', now - 29_000, { phone: '+15550009999' })))).toBe(200);
+    expect(
+      await sendWebhook(
+        a,
+        webhook('participant_joined', r, now - 29_000, participant('sip_+15550009999', 'sip', now - 29_000, { phone: '+15550009999' })),
+      ),
+    ).toBe(200);
     const events = [
       { id: 'm1', createdAt: now - 20_000, type: 'transcript', role: 'agent', content: 'Hello, billing department.' },
       { id: 'm2', createdAt: now - 10_000, type: 'transcript', role: 'customer', content: 'My invoice is wrong and I am not happy.' },
     ];
-    const posted = await fetch(`${a.url}/v2/api/active-calls/call-multi/events`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const posted = await fetch(`${a.url}/v2/api/active-calls/call-multi/events`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ events }),
+    });
     expect(posted.status).toBe(202);
 
     const listA = await (await fetch(`${a.url}/v2/api/active-calls`, { headers })).json();
     const listB = await (await fetch(`${b.url}/v2/api/active-calls`, { headers })).json();
     expect(listB.count).toBe(1);
-    expect(listB.data[0]).toMatchObject({ roomName: 'call-multi', type: 'phone', customerPhone: '+15550009999', aiAgentName: 'Multi Agent', sentiment: 'negative' });
-    expect(listB.data.map(({ duration: _d, ...c }: { duration: number }) => c)).toEqual(listA.data.map(({ duration: _d, ...c }: { duration: number }) => c));
+    expect(listB.data[0]).toMatchObject({
+      roomName: 'call-multi',
+      type: 'phone',
+      customerPhone: '+15550009999',
+      aiAgentName: 'Multi Agent',
+      sentiment: 'negative',
+    });
+    expect(listB.data.map(({ duration: _d, ...c }: { duration: number }) => c)).toEqual(
+      listA.data.map(({ duration: _d, ...c }: { duration: number }) => c),
+    );
     const details = await (await fetch(`${b.url}/v2/api/active-calls/call-multi`, { headers })).json();
     expect(details.transcript).toHaveLength(2);
     const insights = await (await fetch(`${b.url}/v2/api/active-calls/call-multi/insights`, { headers })).json();

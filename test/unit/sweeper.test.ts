@@ -11,7 +11,8 @@ afterEach(async () => {
   await t.close();
 });
 
-const rooms = async () => (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json().data.map((c: { roomName: string }) => c.roomName);
+const rooms = async () =>
+  (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json().data.map((c: { roomName: string }) => c.roomName);
 
 describe('stale call expiry', () => {
   it('ends a call with no event for the stale window, and keeps one that is still talking', async () => {
@@ -28,7 +29,14 @@ describe('stale call expiry', () => {
     expect(ended).toMatchObject({ endReason: 'stale', endedAt: t.clock.now });
     expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/livecalls_calls_expired_total 1/);
     // A late event for the expired room does not bring it back.
-    await postWebhook(t.app, webhook('participant_left', room({ name: 'quiet', workspaceId: t.ws.id, createdAt: t.clock.now - 11 * 60_000 }), t.clock.now - 10 * 60_000));
+    await postWebhook(
+      t.app,
+      webhook(
+        'participant_left',
+        room({ name: 'quiet', workspaceId: t.ws.id, createdAt: t.clock.now - 11 * 60_000 }),
+        t.clock.now - 10 * 60_000,
+      ),
+    );
     expect(await rooms()).toEqual(['busy']);
   });
 });

@@ -13,7 +13,7 @@ export function endCallRoutes(services: Services): FastifyPluginAsyncZod {
           tags: ['active calls'],
           summary: 'End a live call',
           description:
-            "Deletes the LiveKit room (LIVEKIT_URL must be set; otherwise 503 `call_control_not_configured`), then ends the call here. Repeating it answers 200 with the same end time. LiveKit unreachable: 503 `livekit_unavailable`, nothing changed.",
+            'Deletes the LiveKit room (LIVEKIT_URL must be set; otherwise 503 `call_control_not_configured`), then ends the call here. Repeating it answers 200 with the same end time. LiveKit unreachable: 503 `livekit_unavailable`, nothing changed.',
           headers: apiHeadersSchema,
           params: roomParamsSchema,
           response: { 200: endCallResponseSchema, ...errorResponses(400, 401, 403, 404, 429, 502, 503) },

@@ -11,7 +11,9 @@ export function createEmbeddedArchive(db: Database.Database): ArchiveStore {
        ended_at = excluded.ended_at, last_activity_at = excluded.last_activity_at, state = excluded.state`,
   );
   const insertTurn = db.prepare('INSERT OR IGNORE INTO turns (call_id, id, role, content, at) VALUES (?, ?, ?, ?, ?)');
-  const selectById = db.prepare<[string, string], { state: string }>('SELECT state FROM calls WHERE workspace_id = ? AND id = ? AND active = 0');
+  const selectById = db.prepare<[string, string], { state: string }>(
+    'SELECT state FROM calls WHERE workspace_id = ? AND id = ? AND active = 0',
+  );
   const selectTurns = db.prepare<[string], Turn>('SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at, id');
   const selectLatest = db.prepare<[string, string], { state: string }>(
     'SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? AND active = 0 ORDER BY ended_at DESC LIMIT 1',

@@ -50,9 +50,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   );
   const insertTurn = db.prepare('INSERT OR IGNORE INTO turns (call_id, id, role, content, at) VALUES (?, ?, ?, ?, ?)');
   const selectTurns = db.prepare<[string], Turn>('SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at, id');
-  const selectWorkspaceBySid = db.prepare<[string], { workspace_id: string }>(
-    'SELECT workspace_id FROM calls WHERE room_sid = ? LIMIT 1',
-  );
+  const selectWorkspaceBySid = db.prepare<[string], { workspace_id: string }>('SELECT workspace_id FROM calls WHERE room_sid = ? LIMIT 1');
   const selectIdle = db.prepare<[number, number], { workspace_id: string; room_name: string }>(
     'SELECT workspace_id, room_name FROM calls WHERE active = 1 AND last_activity_at < ? LIMIT ?',
   );
@@ -82,7 +80,11 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
         const call = parse(selectBySid.get(workspaceId, sid));
         if (call) bySid.set(sid, call);
       }
-      const snapshot = { active: roomsOf(workspaceId).get(roomName), latestEnded: parse(selectLatestEnded.get(workspaceId, roomName)), bySid };
+      const snapshot = {
+        active: roomsOf(workspaceId).get(roomName),
+        latestEnded: parse(selectLatestEnded.get(workspaceId, roomName)),
+        bySid,
+      };
       const seen = (id: string) => selectSeen.get(workspaceId, id) !== undefined;
       const folded = foldBatch(workspaceId, roomName, snapshot, events, seen, folder, now);
       for (const id of folded.appliedIds) seenInsert.run(workspaceId, id, now);

@@ -4,7 +4,9 @@
  */
 import type Database from 'better-sqlite3';
 
-export function createEmbeddedLeases(db: Database.Database): (name: string, holder: string, ttlMs: number, now: number) => Promise<boolean> {
+export function createEmbeddedLeases(
+  db: Database.Database,
+): (name: string, holder: string, ttlMs: number, now: number) => Promise<boolean> {
   const take = db.prepare(
     `INSERT INTO leases (name, holder, expires_at) VALUES (@name, @holder, @expiresAt)
      ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at

@@ -44,7 +44,8 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
       return Number((await q<{ n: string }>('SELECT count(*) AS n FROM workspaces')).rows[0]?.n ?? 0);
     },
     async createKey(workspaceId, now) {
-      if (!(await tenants.getWorkspace(workspaceId))) throw new AppError('not_found', `unknown workspace ${workspaceId}`, { field: 'workspace' });
+      if (!(await tenants.getWorkspace(workspaceId)))
+        throw new AppError('not_found', `unknown workspace ${workspaceId}`, { field: 'workspace' });
       const id = newKeyId();
       const apiKey = newApiKey(id);
       await q('INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES ($1, $2, $3, $4)', [id, workspaceId, hashKey(apiKey), now]);
@@ -57,7 +58,10 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
       const id = parseKeyId(apiKey);
       if (id === undefined) return undefined;
       const row = (
-        await q<{ id: string; workspace_id: string; hash: Buffer; created_at: number; revoked_at: number | null }>('SELECT * FROM api_keys WHERE id = $1', [id])
+        await q<{ id: string; workspace_id: string; hash: Buffer; created_at: number; revoked_at: number | null }>(
+          'SELECT * FROM api_keys WHERE id = $1',
+          [id],
+        )
       ).rows[0];
       if (!row || row.revoked_at !== null || !sameHash(row.hash, hashKey(apiKey))) return undefined;
       return { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at };
@@ -93,7 +97,8 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
       }
     },
     async get(workspaceId, callId) {
-      const row = (await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND id = $2', [workspaceId, callId])).rows[0];
+      const row = (await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND id = $2', [workspaceId, callId]))
+        .rows[0];
       return row?.state;
     },
     async transcript(workspaceId, callId) {
@@ -106,7 +111,10 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
     },
     async latestEnded(workspaceId, roomName) {
       const row = (
-        await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND room_name = $2 ORDER BY ended_at DESC LIMIT 1', [workspaceId, roomName])
+        await q<{ state: Call }>(
+          'SELECT state FROM archived_calls WHERE workspace_id = $1 AND room_name = $2 ORDER BY ended_at DESC LIMIT 1',
+          [workspaceId, roomName],
+        )
       ).rows[0];
       return row?.state;
     },

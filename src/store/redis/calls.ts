@@ -90,7 +90,10 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
           w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
           if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
           if (isActive(after)) {
-            w.ops.push({ k: activeKey, op: 'hset', f: roomName, v: after.id }, { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName });
+            w.ops.push(
+              { k: activeKey, op: 'hset', f: roomName, v: after.id },
+              { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
+            );
           } else {
             w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
             w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
@@ -121,7 +124,10 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       const ids = await redis.hvals(k(ws, 'active'));
       if (ids.length === 0) return [];
       const raws = await redis.mget(...ids.map((id) => k(ws, 'call', id)));
-      return raws.map(parse).filter((c): c is Call => c !== undefined).sort(byStart);
+      return raws
+        .map(parse)
+        .filter((c): c is Call => c !== undefined)
+        .sort(byStart);
     },
     async getActive(ws, roomName) {
       const id = await redis.hget(k(ws, 'active'), roomName);

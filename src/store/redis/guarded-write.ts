@@ -8,9 +8,7 @@
 import type { Redis } from 'ioredis';
 
 export type Check =
-  | { k: number; t: 'get'; v: string | null }
-  | { k: number; t: 'hget'; f: string; v: string | null }
-  | { k: number; t: 'absent' };
+  { k: number; t: 'get'; v: string | null } | { k: number; t: 'hget'; f: string; v: string | null } | { k: number; t: 'absent' };
 
 export type Op =
   | { k: number; op: 'set'; v: string; ex?: number }

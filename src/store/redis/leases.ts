@@ -17,7 +17,10 @@ redis.call('SET', KEYS[1], (tonumber(ARGV[3]) + tonumber(ARGV[2])) .. ' ' .. ARG
 return 1
 `;
 
-export function createRedisLeases(redis: Redis, prefix: string): (name: string, holder: string, ttlMs: number, now: number) => Promise<boolean> {
+export function createRedisLeases(
+  redis: Redis,
+  prefix: string,
+): (name: string, holder: string, ttlMs: number, now: number) => Promise<boolean> {
   return async (name, holder, ttlMs, now) =>
     (await redis.eval(TAKE, 1, `${prefix}:lease:${name}`, holder, String(Math.max(1, Math.round(ttlMs))), String(Math.round(now)))) === 1;
 }

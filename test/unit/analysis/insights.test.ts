@@ -26,18 +26,13 @@ describe('insights', () => {
   });
 
   it('asking for a real person: human-request topic and a transfer suggestion first', () => {
-    const result = analyzer.insights([
-      agent('Hi, I am the virtual assistant.'),
-      customer('I want to speak to a real person'),
-    ]);
+    const result = analyzer.insights([agent('Hi, I am the virtual assistant.'), customer('I want to speak to a real person')]);
     expect(result.topics).toContain('human agent request');
     expect(result.suggestions[0]).toMatch(/transfer/i);
   });
 
   it('an angry cancellation: retention offer and an apology', () => {
-    const result = analyzer.insights([
-      customer('This is ridiculous, I have been waiting for weeks. I want to cancel my contract today.'),
-    ]);
+    const result = analyzer.insights([customer('This is ridiculous, I have been waiting for weeks. I want to cancel my contract today.')]);
     expect(result.sentiment).toBe('negative');
     expect(result.topics).toEqual(expect.arrayContaining(['cancellation', 'complaint']));
     expect(result.suggestions.some((s) => /apologi[sz]e/i.test(s))).toBe(true);
@@ -65,9 +60,7 @@ describe('insights', () => {
     const long = 'my internet connection keeps dropping every evening and the engineer never came and '.repeat(12);
     const { summary } = analyzer.insights([customer(long)]);
     expect(summary.length).toBeLessThanOrEqual(MAX_SUMMARY);
-    expect(summary).toMatch(
-      /^Technical issue.*\b(and|came|dropping|engineer|evening|every|internet|keeps|my|never|the)…$/,
-    );
+    expect(summary).toMatch(/^Technical issue.*\b(and|came|dropping|engineer|evening|every|internet|keeps|my|never|the)…$/);
   });
 
   it('falls back to a generic next step when nothing is recognised', () => {

@@ -19,13 +19,27 @@ const WS = 'ws_prop';
 const ROOM: RoomRef = { sid: 'RM_prop', name: 'call-prop', createdAt: T0, agentName: 'Prop Agent', customerName: null };
 
 function person(identity: string, kind: ParticipantRef['kind'], joinedAt: number, sid = `PA_${identity}`): ParticipantRef {
-  return { sid, identity, name: identity, kind, joinedAt, metadata: '', attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {} };
+  return {
+    sid,
+    identity,
+    name: identity,
+    kind,
+    joinedAt,
+    metadata: '',
+    attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {},
+  };
 }
 
 /** One realistic call's events: webhooks with the room sid, agent events without. */
 const callEvents = fc
   .record({
-    turns: fc.array(fc.tuple(fc.constantFrom('agent', 'customer') as fc.Arbitrary<'agent' | 'customer'>, fc.constantFrom('I am not happy at all', 'Great, thanks so much!', 'Can you check my bill?', 'Okay.', 'This is terrible service')), { maxLength: 8 }),
+    turns: fc.array(
+      fc.tuple(
+        fc.constantFrom('agent', 'customer') as fc.Arbitrary<'agent' | 'customer'>,
+        fc.constantFrom('I am not happy at all', 'Great, thanks so much!', 'Can you check my bill?', 'Okay.', 'This is terrible service'),
+      ),
+      { maxLength: 8 },
+    ),
     sip: fc.boolean(),
     callerLeaves: fc.boolean(),
     rejoin: fc.boolean(),
@@ -38,10 +52,18 @@ const callEvents = fc
   })
   .map((s) => {
     const ev: CallEvent[] = [{ type: 'room_started', id: 'lk:EV_start', at: T0, room: ROOM }];
-    ev.push({ type: 'participant_joined', id: 'lk:EV_j_agent', at: T0 + 1000, room: ROOM, participant: person('agent-1', 'agent', T0 + 1000) });
+    ev.push({
+      type: 'participant_joined',
+      id: 'lk:EV_j_agent',
+      at: T0 + 1000,
+      room: ROOM,
+      participant: person('agent-1', 'agent', T0 + 1000),
+    });
     const caller = person(s.sip ? 'sip_+15551230000' : 'web-user', s.sip ? 'sip' : 'standard', T0 + 2000);
     ev.push({ type: 'participant_joined', id: 'lk:EV_j_caller', at: T0 + 2000, room: ROOM, participant: caller });
-    s.turns.forEach(([role, content], i) => ev.push({ type: 'transcript', id: `agent:call-prop:t${i}`, at: T0 + 3000 + i * 1000, role, content }));
+    s.turns.forEach(([role, content], i) =>
+      ev.push({ type: 'transcript', id: `agent:call-prop:t${i}`, at: T0 + 3000 + i * 1000, role, content }),
+    );
     if (s.transfer) ev.push({ type: 'transfer_requested', id: 'agent:call-prop:tr', at: T0 + 4500, reason: 'asked for a human' });
     if (s.info) ev.push({ type: 'customer_info', id: 'agent:call-prop:ci', at: T0 + 2500, name: 'Pat', phone: null });
     if (s.callerLeaves) ev.push({ type: 'participant_left', id: 'lk:EV_l_caller', at: T0 + 20_000, room: ROOM, participant: caller });
@@ -50,9 +72,19 @@ const callEvents = fc
       ev.push({ type: 'participant_joined', id: 'lk:EV_j_again', at: T0 + 21_000, room: ROOM, participant: again });
     }
     if (s.takeover !== 'none') ev.push({ type: 'agent_muted', id: 'api:agent_muted:1', at: T0 + 6000, identity: 'agent-1' });
-    if (s.takeover === 'muted-then-restored') ev.push({ type: 'agent_unmuted', id: 'api:agent_unmuted:1', at: T0 + 7000, identity: 'agent-1' });
-    if (s.transferResult === 'failed-then-accepted') ev.push({ type: 'transfer_result', id: 'api:transfer:1', at: T0 + 8000, to: 'tel:+15550001111', outcome: 'failed', reason: '486 Busy Here' });
-    if (s.transferResult !== 'none') ev.push({ type: 'transfer_result', id: 'api:transfer:2', at: T0 + 9000, to: 'tel:+15550002222', outcome: 'accepted', reason: null });
+    if (s.takeover === 'muted-then-restored')
+      ev.push({ type: 'agent_unmuted', id: 'api:agent_unmuted:1', at: T0 + 7000, identity: 'agent-1' });
+    if (s.transferResult === 'failed-then-accepted')
+      ev.push({
+        type: 'transfer_result',
+        id: 'api:transfer:1',
+        at: T0 + 8000,
+        to: 'tel:+15550001111',
+        outcome: 'failed',
+        reason: '486 Busy Here',
+      });
+    if (s.transferResult !== 'none')
+      ev.push({ type: 'transfer_result', id: 'api:transfer:2', at: T0 + 9000, to: 'tel:+15550002222', outcome: 'accepted', reason: null });
     if (s.finished) ev.push({ type: 'room_finished', id: 'lk:EV_fin', at: T0 + 30_000, room: ROOM });
     return ev;
   });
@@ -61,7 +93,9 @@ const callEvents = fc
 const deliveries = callEvents.chain((events) =>
   fc
     .tuple(fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }), fc.subarray(events))
-    .chain(([all, dups]) => fc.shuffledSubarray([...all, ...dups], { minLength: all.length + dups.length, maxLength: all.length + dups.length }))
+    .chain(([all, dups]) =>
+      fc.shuffledSubarray([...all, ...dups], { minLength: all.length + dups.length, maxLength: all.length + dups.length }),
+    )
     .map((order) => ({ events, order })),
 );
 
@@ -69,7 +103,14 @@ async function fold(order: readonly CallEvent[], batch: number): Promise<unknown
   const dir = tempDir('livecalls-prop-');
   const stores = createEmbeddedStores(dir);
   try {
-    const service = new CallService(stores.calls, stores.tenants, createAnalyzer(), () => T0 + 60_000, createMetrics(false), pino({ level: 'silent' }));
+    const service = new CallService(
+      stores.calls,
+      stores.tenants,
+      createAnalyzer(),
+      () => T0 + 60_000,
+      createMetrics(false),
+      pino({ level: 'silent' }),
+    );
     for (let i = 0; i < order.length; i += batch) await service.ingest(WS, 'call-prop', order.slice(i, i + batch), 'livekit');
     const now = T0 + 40_000;
     const active = await stores.calls.getActive(WS, 'call-prop');
