@@ -1,12 +1,9 @@
 import { rmSync } from 'node:fs';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createAnalyzer } from '../../src/analysis/index.ts';
-import { CallService } from '../../src/calls/service.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
 import { tempDir } from '../helpers/app.ts';
 import { storeContract } from './stores.contract.ts';
+import { serviceFor } from '../helpers/service.ts';
 
 storeContract('embedded (SQLite)', {
   newPlace: () => tempDir('livecalls-contract-'),
@@ -19,14 +16,7 @@ describe('embedded store only', () => {
     const dir = tempDir('livecalls-prune-');
     const stores = createEmbeddedStores(dir);
     try {
-      const service = new CallService(
-        stores.calls,
-        stores.tenants,
-        createAnalyzer(),
-        () => 1_000,
-        createMetrics(false),
-        pino({ level: 'silent' }),
-      );
+      const service = serviceFor(stores, 1_000);
       const say = { type: 'transcript', id: 'x', at: 5, role: 'customer', content: 'hi' } as const;
       await service.ingest('ws', 'r', [say], 'agent');
       expect(await stores.calls.pruneSeen(1_001)).toBe(1);

@@ -3,15 +3,12 @@
  * A backend's test file calls `storeContract(name, open)`; `open` may be called again on the same
  * `place` to check that what a backend acknowledged survives a reopen.
  */
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAnalyzer } from '../../src/analysis/index.ts';
-import { CallService } from '../../src/calls/service.ts';
 import { MAX_LIVE_TURNS } from '../../src/domain/call.ts';
 import type { CallEvent, RoomRef } from '../../src/domain/events.ts';
 import { AppError } from '../../src/errors.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import type { Stores } from '../../src/store/types.ts';
+import { serviceFor } from '../helpers/service.ts';
 
 export interface Backend {
   /** Opens the backend at `place` (the same place = the same data). */
@@ -48,14 +45,7 @@ export function storeContract(name: string, backend: Backend): void {
     async function open(place = backend.newPlace()) {
       const stores = await backend.open(place);
       opened.push({ stores, place });
-      const service = new CallService(
-        stores.calls,
-        stores.tenants,
-        createAnalyzer(),
-        () => T0 + 60_000,
-        createMetrics(false),
-        pino({ level: 'silent' }),
-      );
+      const service = serviceFor(stores, T0 + 60_000);
       return { stores, service, place };
     }
 

@@ -4,15 +4,12 @@
  */
 import fc from 'fast-check';
 import { rmSync } from 'node:fs';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createAnalyzer } from '../../../src/analysis/index.ts';
-import { CallService } from '../../../src/calls/service.ts';
 import type { CallEvent, ParticipantRef, RoomRef } from '../../../src/domain/events.ts';
 import { toActiveCallDetails, toActiveCallItem } from '../../../src/domain/view.ts';
-import { createMetrics } from '../../../src/metrics.ts';
 import { createEmbeddedStores } from '../../../src/store/embedded/index.ts';
 import { tempDir } from '../../helpers/app.ts';
+import { serviceFor } from '../../helpers/service.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const WS = 'ws_prop';
@@ -103,14 +100,7 @@ async function fold(order: readonly CallEvent[], batch: number): Promise<unknown
   const dir = tempDir('livecalls-prop-');
   const stores = createEmbeddedStores(dir);
   try {
-    const service = new CallService(
-      stores.calls,
-      stores.tenants,
-      createAnalyzer(),
-      () => T0 + 60_000,
-      createMetrics(false),
-      pino({ level: 'silent' }),
-    );
+    const service = serviceFor(stores, T0 + 60_000);
     for (let i = 0; i < order.length; i += batch) await service.ingest(WS, 'call-prop', order.slice(i, i + batch), 'livekit');
     const now = T0 + 40_000;
     const active = await stores.calls.getActive(WS, 'call-prop');
