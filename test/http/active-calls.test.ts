@@ -4,33 +4,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { DETAIL_FIELDS, LIST_ITEM_FIELDS } from '../helpers/reference.ts';
 import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 
-const LIST_ITEM_FIELDS = [
-  'aiAgentName',
-  'customerName',
-  'customerPhone',
-  'duration',
-  'id',
-  'lastMessage',
-  'participants',
-  'roomName',
-  'sentiment',
-  'status',
-  'transferRequested',
-  'type',
-];
-const DETAIL_FIELDS = [
-  'aiAgentName',
-  'customerName',
-  'customerPhone',
-  'duration',
-  'id',
-  'participants',
-  'roomName',
-  'sentiment',
-  'transcript',
-];
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 let t: TestApp;

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.ts';
 import { AGENT, AGENT_TRACKS, CALLER, post, record, startCall, wired, type Wired } from '../helpers/livekit-server-setup.ts';
+import { DETAIL_FIELDS } from '../helpers/reference.ts';
 
 let w: Wired | undefined;
 afterEach(async () => {
@@ -29,17 +30,7 @@ describe('remove-agent (human takeover)', () => {
     expect(await record(w, 'call-take')).toMatchObject({ status: 'active', humanTakeover: true });
     // The reference's details shape is unchanged.
     const details = await w.t.app.inject({ url: '/v2/api/active-calls/call-take', headers: w.t.ws.headers });
-    expect(Object.keys(details.json()).sort()).toEqual([
-      'aiAgentName',
-      'customerName',
-      'customerPhone',
-      'duration',
-      'id',
-      'participants',
-      'roomName',
-      'sentiment',
-      'transcript',
-    ]);
+    expect(Object.keys(details.json()).sort()).toEqual(DETAIL_FIELDS);
   });
 
   it('is safe to repeat, and restore-agent unmutes the same tracks', async () => {
