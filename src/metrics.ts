@@ -6,6 +6,7 @@ export interface Metrics {
   eventsIngested: Counter<'source' | 'result'>;
   webhooksIgnored: Counter<'reason'>;
   callsExpired: Counter;
+  changeListenerFailures: Counter<'listener'>;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -28,6 +29,12 @@ export function createMetrics(defaults = true): Metrics {
     callsExpired: new Counter({
       name: 'livecalls_calls_expired_total',
       help: 'Active calls ended because no event arrived within LIVECALLS_STALE_AFTER',
+      registers: [registry],
+    }),
+    changeListenerFailures: new Counter({
+      name: 'livecalls_change_listener_failures_total',
+      help: 'Committed call changes a listener (live stream, outgoing webhooks) failed to take',
+      labelNames: ['listener'],
       registers: [registry],
     }),
   };

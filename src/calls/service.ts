@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebhookEvent } from 'livekit-server-sdk';
 import type { ConversationAnalyzer, Insights } from '../analysis/index.ts';
 import { applyEvent, type Call } from '../domain/call.ts';
+import { describeChange, type CallDelta } from '../domain/changes.ts';
 import type { CallEvent } from '../domain/events.ts';
 import { toActiveCallDetails, toActiveCallItem, type ActiveCallDetails, type ActiveCallItem } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
@@ -35,8 +36,16 @@ export function newCallId(): string {
   return randomBytes(12).toString('hex');
 }
 
+/**
+ * Told of every committed change, after the store made it durable: the live stream and outgoing webhooks
+ * listen here. A listener's failure is logged and counted; it never fails the ingest that was already
+ * acknowledged to the store (the events are recorded; re-sending them would be deduplicated away).
+ */
+export type ChangeListener = (workspaceId: string, deltas: readonly CallDelta[], now: number) => Promise<void> | void;
+
 export class CallService {
   readonly folder: CallFolder;
+  private readonly listeners: { name: string; fn: ChangeListener }[] = [];
   /** Room names already logged as not belonging to a known workspace (log once, not per event). */
   private readonly unknownRoomsLogged = new Set<string>();
 
@@ -68,10 +77,33 @@ export class CallService {
     events: readonly CallEvent[],
     source: 'agent' | 'livekit' | 'api',
   ): Promise<IngestResult> {
-    const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, this.clock());
+    const now = this.clock();
+    const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, now);
     this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
     this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
+    if (this.listeners.length > 0 && result.changes.length > 0) {
+      const deltas = result.changes.map((c) => describeChange(c.before, c.after)).filter((d): d is CallDelta => d !== undefined);
+      if (deltas.length > 0) await this.notify(workspaceId, deltas, now);
+    }
     return result;
+  }
+
+  /** Registers a listener for committed changes (see `ChangeListener`). */
+  onChange(name: string, fn: ChangeListener): void {
+    this.listeners.push({ name, fn });
+  }
+
+  private async notify(workspaceId: string, deltas: readonly CallDelta[], now: number): Promise<void> {
+    await Promise.all(
+      this.listeners.map(async ({ name, fn }) => {
+        try {
+          await fn(workspaceId, deltas, now);
+        } catch (err) {
+          this.metrics.changeListenerFailures.inc({ listener: name });
+          this.log.error({ err, workspaceId, listener: name }, 'change listener failed');
+        }
+      }),
+    );
   }
 
   async ingestWebhook(webhook: WebhookEvent): Promise<WebhookOutcome> {
