@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AppError } from './errors.ts';
 import { requireApiKey } from './http/auth.ts';
@@ -18,6 +19,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { insightsRoutes } from './http/routes/insights.ts';
 import { listenInRoutes } from './http/routes/listen-in.ts';
 import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
+import { streamRoutes } from './http/routes/stream.ts';
 import { takeoverRoutes } from './http/routes/takeover.ts';
 import { transferRoutes } from './http/routes/transfer.ts';
 import type { Services } from './services.ts';
@@ -70,7 +72,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  // Streams end before the server waits for open connections, or shutdown would hang on them.
+  app.addHook('preClose', async () => services.hub.closeAll());
+
   await app.register(healthRoutes(services));
+  await app.register(streamRoutes(services));
   await app.register(livekitWebhookRoutes(services));
   await app.register(agentEventsRoutes(services));
   await app.register(async (api) => {

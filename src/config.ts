@@ -48,6 +48,14 @@ const schema = z
     LIVECALLS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
+    LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
+    LIVECALLS_STREAM_REPLAY: z.coerce.number().int().min(10).max(100_000).default(1_000),
+    LIVECALLS_STREAM_BUFFER: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
     LIVEKIT_API_KEY: optionalString,
     LIVEKIT_API_SECRET: optionalString,
@@ -83,6 +91,12 @@ export interface Config {
   reconcileEveryMs: number;
   /** validity of a listen-in token, ms */
   listenTokenTtlMs: number;
+  /** ms between heartbeats on an idle live stream */
+  streamHeartbeatMs: number;
+  /** entries of each workspace's live log kept for resuming streams */
+  streamReplay: number;
+  /** bytes of unsent data a stream client may fall behind by before it is disconnected */
+  streamBufferBytes: number;
   logLevel: string;
   /** Live call state in Redis when set; embedded otherwise. */
   redisUrl: string | undefined;
@@ -119,6 +133,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
     reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
+    streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,
+    streamReplay: e.LIVECALLS_STREAM_REPLAY,
+    streamBufferBytes: e.LIVECALLS_STREAM_BUFFER,
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.LIVECALLS_REDIS_PREFIX,

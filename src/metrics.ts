@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per service instance so tests never share counters. */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -7,6 +7,8 @@ export interface Metrics {
   webhooksIgnored: Counter<'reason'>;
   callsExpired: Counter;
   changeListenerFailures: Counter<'listener'>;
+  streamClients: Gauge;
+  streamOverflows: Counter;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -35,6 +37,16 @@ export function createMetrics(defaults = true): Metrics {
       name: 'livecalls_change_listener_failures_total',
       help: 'Committed call changes a listener (live stream, outgoing webhooks) failed to take',
       labelNames: ['listener'],
+      registers: [registry],
+    }),
+    streamClients: new Gauge({
+      name: 'livecalls_stream_clients',
+      help: 'Live stream clients (SSE and WebSocket) connected to this instance',
+      registers: [registry],
+    }),
+    streamOverflows: new Counter({
+      name: 'livecalls_stream_overflows_total',
+      help: 'Live stream clients disconnected because they fell too far behind',
       registers: [registry],
     }),
   };

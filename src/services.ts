@@ -11,6 +11,8 @@ import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { createLiveKitControl, type CallControl } from './control/livekit.ts';
 import { LiveKitSignature } from './ingest/signature.ts';
+import { framesOf } from './live/frames.ts';
+import { LiveHub } from './live/hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createEmbeddedStores } from './store/embedded/index.ts';
 import type { Stores } from './store/types.ts';
@@ -24,6 +26,8 @@ export interface Services {
   calls: CallService;
   sweeper: Sweeper;
   metrics: Metrics;
+  /** Open live streams of this instance. */
+  hub: LiveHub;
   /** Undefined when LIVEKIT_API_KEY/SECRET are not set: webhooks are then refused. */
   signature: LiveKitSignature | undefined;
   /** Undefined when LIVEKIT_URL is not set: end-call answers 503. */
@@ -44,10 +48,20 @@ export interface ServiceOverrides {
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? Date.now;
-  const stores = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync);
+  const stores = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay);
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  calls.onChange('live', (workspaceId, deltas, now) => stores.feed.publish(workspaceId, deltas.flatMap((d) => framesOf(d, now))));
+  const hub = new LiveHub({
+    feed: stores.feed,
+    snapshot: async (workspaceId) => JSON.stringify(await calls.list(workspaceId)),
+    bufferBytes: config.streamBufferBytes,
+    heartbeatMs: config.streamHeartbeatMs,
+    log,
+    metrics,
+  });
+  hub.start();
   const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
   const { url, apiKey, apiSecret } = config.livekit;
   const signature = apiKey && apiSecret ? new LiveKitSignature(apiKey, apiSecret) : undefined;
@@ -63,11 +77,13 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     calls,
     sweeper,
     metrics,
+    hub,
     signature,
     control,
     actions,
     reconciler,
     async close() {
+      hub.closeAll();
       sweeper.stop();
       reconciler?.stop();
       await stores.close();

@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { createEmbeddedArchive } from './embedded/archive.ts';
 import { createEmbeddedCalls } from './embedded/calls.ts';
+import { createMemoryFeed } from './embedded/feed.ts';
 import { createEmbeddedLeases } from './embedded/leases.ts';
 import { openDatabase } from './embedded/db.ts';
 import { createEmbeddedTenants } from './embedded/tenants.ts';
 import { openPostgres } from './postgres/index.ts';
 import { createRedisCalls } from './redis/calls.ts';
+import { createRedisFeed } from './redis/feed.ts';
 import { createRedisLeases } from './redis/leases.ts';
 import type { Stores, TenantStore } from './types.ts';
 import { guard } from './unavailable.ts';
@@ -45,6 +47,10 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
   const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log) : undefined;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const feed =
+    config.redisUrl && redis
+      ? createRedisFeed(redis, await connectRedis(config.redisUrl, log), config.redisPrefix, config.streamReplay)
+      : undefined;
   const embedded = () => {
     if (!db) throw new Error('embedded store not opened');
     return db;
@@ -53,6 +59,8 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   return {
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
     calls: redis ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive)) : createEmbeddedCalls(embedded(), pg?.archive),
+    // Only the calls that reach Redis are guarded: compare and subscribe are local and synchronous.
+    feed: feed ? { ...feed, ...guard('Redis', { publish: feed.publish, since: feed.since, head: feed.head }) } : createMemoryFeed(config.streamReplay),
     tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
     async ping() {
       db?.prepare('SELECT 1').get();
@@ -60,6 +68,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
       if (redis) await guard('Redis', { ping: () => redis.ping() }).ping();
     },
     async close() {
+      feed?.close();
       redis?.disconnect();
       await pg?.close();
       if (db?.open) db.close();

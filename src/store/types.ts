@@ -25,6 +25,8 @@ export interface TenantStore {
   countWorkspaces(): Promise<number>;
   /** Stores only the key's hash; the returned `apiKey` is the only time the secret exists in clear. */
   createKey(workspaceId: string, now: number): Promise<{ key: ApiKeyRecord; apiKey: string }>;
+  /** The key's record and stored hash, by key id (revoked keys too). */
+  getKey(keyId: string): Promise<(ApiKeyRecord & { hash: Buffer }) | undefined>;
   /** True when the key existed and was not already revoked. */
   revokeKey(keyId: string, now: number): Promise<boolean>;
   /** The key's record when `apiKey` is a valid, unrevoked key (hash compared in constant time). */
@@ -89,9 +91,45 @@ export interface ArchiveStore {
   latestEnded(workspaceId: string, roomName: string): Promise<Call | undefined>;
 }
 
+/** One entry of a workspace's live log: what the stream sends, serialised once for every client. */
+export interface FeedEntry {
+  /** Opaque, increasing within a workspace; a client resumes after it. */
+  id: string;
+  workspaceId: string;
+  event: string;
+  /** The frame's data, already JSON. */
+  data: string;
+}
+
+/**
+ * The live log of committed changes, per workspace, shared by every instance that shares the store. It keeps
+ * the last `replay` entries of each workspace so a client that was away can resume without a snapshot.
+ */
+export interface LiveFeed {
+  /** Appends the entries, in order, and tells every subscriber on every instance. */
+  publish(workspaceId: string, entries: readonly { event: string; data: string }[]): Promise<void>;
+  /**
+   * The entries after `afterId`, oldest first; `undefined` when the log no longer holds everything after it
+   * (too old, from another boot of an embedded store, or not an id of this log): the client needs a snapshot.
+   */
+  since(workspaceId: string, afterId: string): Promise<FeedEntry[] | undefined>;
+  /** The newest entry's id (when the log is empty, an id older than any entry): a snapshot taken after this read includes it. */
+  head(workspaceId: string): Promise<string>;
+  /** Negative, zero or positive as `a` is older than, the same as, or newer than `b` (ids of one log). */
+  compare(a: string, b: string): number;
+  /**
+   * Every entry published from now on, of every workspace, in id order per workspace; returns the
+   * unsubscribe function. `onGap` is called when entries may have been missed (a lost connection to a
+   * shared log): subscribers then catch up with `since`.
+   */
+  subscribe(listener: (entry: FeedEntry) => void, onGap?: () => void): () => void;
+}
+
 export interface Stores {
   tenants: TenantStore;
   calls: CallStore;
+  feed: LiveFeed;
+  webhooks: WebhookStore;
   /**
    * Takes or renews the lease `name` for `holder` until `now + ttlMs`. True when `holder` holds it now:
    * it was free, expired (`expires_at <= now`), or already `holder`'s. Atomic across every process sharing
@@ -101,4 +139,113 @@ export interface Stores {
   /** Throws when a backing server is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a workspace can subscribe a webhook endpoint to. */
+export type WebhookEventType = 'call.started' | 'call.ended' | 'call.transfer_requested' | 'call.sentiment_changed';
+
+/** An HTTPS endpoint a workspace registered for outgoing webhooks. */
+export interface WebhookEndpoint {
+  id: string;
+  workspaceId: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string | null;
+  /** The Standard Webhooks signing secret (`whsec_` + base64). Kept in clear: every delivery is signed with it. */
+  secret: string;
+  createdAt: number;
+}
+
+/** One event to send, the same for every endpoint it fans out to. */
+export interface WebhookMessage {
+  /** The `webhook-id`: stable across retries and endpoints; enqueuing the same id again is a no-op. */
+  id: string;
+  workspaceId: string;
+  type: WebhookEventType;
+  /** The exact body sent and signed. */
+  payload: string;
+}
+
+/** pending: an attempt is due at `nextAttemptAt`; delivered: a 2xx came back; failed: attempts ran out. */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface DeliveryAttempt {
+  /** 1 for the first send. */
+  attempt: number;
+  at: number;
+  /** The endpoint's HTTP status; null when no response came (timeout, refused connection, DNS). */
+  responseStatus: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/** One message to one endpoint: the outbox row and its delivery log. */
+export interface WebhookDelivery {
+  endpointId: string;
+  workspaceId: string;
+  eventId: string;
+  eventType: WebhookEventType;
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the next attempt is due; null once delivered or failed. */
+  nextAttemptAt: number | null;
+  lastResponseStatus: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+  /** Every recorded attempt, oldest first. */
+  history: DeliveryAttempt[];
+}
+
+/** A due delivery a worker holds for the lease: everything it needs to send it. */
+export interface ClaimedDelivery {
+  endpointId: string;
+  workspaceId: string;
+  eventId: string;
+  eventType: WebhookEventType;
+  url: string;
+  secret: string;
+  payload: string;
+  /** Attempts already recorded: this send is attempt `attempts + 1`. */
+  attempts: number;
+}
+
+/** The outcome of one attempt: `status` pending means "retry at `nextAttemptAt`". */
+export interface AttemptOutcome extends DeliveryAttempt {
+  status: DeliveryStatus;
+  nextAttemptAt: number | null;
+}
+
+/**
+ * Webhook endpoints, the durable outbox of deliveries and their log. Shared by every instance that shares
+ * the store: `claim` hands each due delivery to one holder at a time (a lease; a holder that vanished loses
+ * it when the lease runs out), and only that holder can record the attempt.
+ */
+export interface WebhookStore {
+  createEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  /** The workspace's endpoints, oldest first. */
+  listEndpoints(workspaceId: string): Promise<WebhookEndpoint[]>;
+  getEndpoint(workspaceId: string, id: string): Promise<WebhookEndpoint | undefined>;
+  /** Removes the endpoint with its deliveries and their log; false when the workspace has no such endpoint. */
+  deleteEndpoint(workspaceId: string, id: string): Promise<boolean>;
+  /**
+   * Records the message and one pending delivery, due at `now`, for each endpoint of its workspace subscribed
+   * to its type; returns how many. A message id already enqueued creates nothing (returns 0).
+   */
+  enqueue(message: WebhookMessage, now: number): Promise<number>;
+  /**
+   * Takes up to `limit` pending deliveries due at `now` (oldest due first) that no one holds, for `holder`
+   * until `now + leaseMs`. Two concurrent claims never return the same delivery.
+   */
+  claim(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Records attempt `outcome.attempt` of a delivery `holder` claimed, and releases it. False (nothing recorded)
+   * when the claim was lost: another holder took it after the lease ran out, or it was recorded already.
+   */
+  recordAttempt(holder: string, endpointId: string, eventId: string, outcome: AttemptOutcome): Promise<boolean>;
+  /** The endpoint's deliveries, newest first, at most `limit`; empty for another workspace's endpoint. */
+  listDeliveries(workspaceId: string, endpointId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Forgets delivered and failed deliveries last updated before `before`, and messages left without any; returns how many deliveries. */
+  prune(before: number): Promise<number>;
 }

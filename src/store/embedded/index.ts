@@ -1,14 +1,19 @@
 import type { Stores } from '../types.ts';
 import { createEmbeddedCalls } from './calls.ts';
+import { createMemoryFeed } from './feed.ts';
 import { openDatabase, type SyncMode } from './db.ts';
 import { createEmbeddedLeases } from './leases.ts';
 import { createEmbeddedTenants } from './tenants.ts';
 
-export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal'): Stores {
+/** Entries of each workspace's live log kept for resuming streams, unless configured otherwise. */
+export const DEFAULT_REPLAY = 1_000;
+
+export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal', replay = DEFAULT_REPLAY): Stores {
   const db = openDatabase(dataDir, sync);
   return {
     tenants: createEmbeddedTenants(db),
     calls: createEmbeddedCalls(db),
+    feed: createMemoryFeed(replay),
     tryLease: createEmbeddedLeases(db),
     async ping() {
       db.prepare('SELECT 1').get();

@@ -58,5 +58,9 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
       if (!row || row.revoked_at !== null || !sameHash(row.hash, hashKey(apiKey))) return undefined;
       return toKey(row);
     },
+    async getKey(keyId) {
+      const row = selectKey.get(keyId);
+      return row && { ...toKey(row), hash: row.hash };
+    },
   };
 }

@@ -30,6 +30,16 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
   await migrate(pool);
   const q = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => pool.query<R>(text, values);
 
+  async function getKey(id: string): Promise<(ApiKeyRecord & { hash: Buffer }) | undefined> {
+    const row = (
+      await q<{ id: string; workspace_id: string; hash: Buffer; created_at: number; revoked_at: number | null }>(
+        'SELECT * FROM api_keys WHERE id = $1',
+        [id],
+      )
+    ).rows[0];
+    return row && { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at, hash: row.hash };
+  }
+
   const tenants: TenantStore = {
     async createWorkspace(name, now) {
       const ws = { id: newWorkspaceId(), name, createdAt: now };
@@ -56,16 +66,11 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
     },
     async verifyKey(apiKey): Promise<ApiKeyRecord | undefined> {
       const id = parseKeyId(apiKey);
-      if (id === undefined) return undefined;
-      const row = (
-        await q<{ id: string; workspace_id: string; hash: Buffer; created_at: number; revoked_at: number | null }>(
-          'SELECT * FROM api_keys WHERE id = $1',
-          [id],
-        )
-      ).rows[0];
-      if (!row || row.revoked_at !== null || !sameHash(row.hash, hashKey(apiKey))) return undefined;
-      return { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at };
+      const key = id === undefined ? undefined : await getKey(id);
+      if (!key || key.revokedAt !== null || !sameHash(key.hash, hashKey(apiKey))) return undefined;
+      return { id: key.id, workspaceId: key.workspaceId, createdAt: key.createdAt, revokedAt: key.revokedAt };
     },
+    getKey,
   };
 
   const archive: ArchiveStore = {

@@ -1,0 +1,31 @@
+/**
+ * What the live stream says about a committed change. Every frame carries the call's full list item, so a
+ * client that applies a frame twice, or applies a frame its snapshot already reflects, ends up right.
+ */
+import type { CallDelta } from '../domain/changes.ts';
+import { iso, toActiveCallItem } from '../domain/view.ts';
+
+export type StreamEvent = 'snapshot' | 'call.started' | 'call.updated' | 'call.ended' | 'overflow';
+
+export interface Frame {
+  event: StreamEvent;
+  /** JSON */
+  data: string;
+}
+
+/** The frames for one committed change (a call that starts and ends in one batch gives both). */
+export function framesOf(delta: CallDelta, now: number): Frame[] {
+  const timestamp = iso(now);
+  const call = toActiveCallItem(delta.call, now);
+  const frames: Frame[] = [];
+  if (delta.started) frames.push({ event: 'call.started', data: JSON.stringify({ call, timestamp }) });
+  if (!delta.started && !delta.ended && delta.aspects.length > 0) {
+    const newTurns = delta.newTurns.map((t) => ({ role: t.role, content: t.content, at: iso(t.at) }));
+    frames.push({ event: 'call.updated', data: JSON.stringify({ call, changes: delta.aspects, newTurns, timestamp }) });
+  }
+  if (delta.ended) {
+    const endedAt = iso(delta.call.endedAt ?? now);
+    frames.push({ event: 'call.ended', data: JSON.stringify({ call, endedAt, endReason: delta.call.endReason ?? 'unknown', timestamp }) });
+  }
+  return frames;
+}

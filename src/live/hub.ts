@@ -1,0 +1,185 @@
+/**
+ * The stream hub: every open SSE or WebSocket client of this instance, by workspace, fed from the live log.
+ *
+ * Why it is shaped like this:
+ *  - A client registers before it reads its starting point (a snapshot or a replay), and whatever arrives
+ *    meanwhile waits in its queue; entries it already has are skipped by id. So nothing committed between
+ *    "read the list" and "listen" is lost, and nothing is sent twice.
+ *  - The hub never waits for a client. Frames are written to the client's socket buffer; a client whose
+ *    unsent data passes `bufferBytes` (or whose start-up queue overflows) is sent `overflow` and closed.
+ *    Ingestion and the other clients carry on at their own speed.
+ *  - Each entry's data is serialised once, when published, whatever the number of clients.
+ */
+import type { Logger } from 'pino';
+import type { Gauge, Counter } from 'prom-client';
+import type { FeedEntry, LiveFeed } from '../store/types.ts';
+
+/** One connected client's transport (SSE response or WebSocket). */
+export interface StreamSink {
+  send(event: string, id: string | undefined, data: string): void;
+  /** Bytes written but not yet taken by the client's socket. */
+  buffered(): number;
+  heartbeat(): void;
+  /** `reason` is 'overflow', 'shutdown' or 'error'. */
+  close(reason: 'overflow' | 'shutdown' | 'error'): void;
+}
+
+export interface HubOptions {
+  feed: LiveFeed;
+  /** The list response for a snapshot, serialised. */
+  snapshot: (workspaceId: string) => Promise<string>;
+  bufferBytes: number;
+  heartbeatMs: number;
+  log: Logger;
+  metrics: { streamClients: Gauge; streamOverflows: Counter };
+}
+
+interface Client {
+  workspaceId: string;
+  sink: StreamSink;
+  /** Id of the newest entry the client has (or its snapshot included). */
+  lastId: string | undefined;
+  /** Entries that arrived while the starting point was being read; null once live. */
+  queue: FeedEntry[] | null;
+  closed: boolean;
+}
+
+/** Entries a client may queue while its snapshot is read: far more than a snapshot read takes. */
+const MAX_STARTUP_QUEUE = 10_000;
+
+export class LiveHub {
+  private readonly clients = new Map<string, Set<Client>>();
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: HubOptions) {}
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.opts.feed.subscribe(
+      (entry) => this.dispatch(entry),
+      () => this.resyncAll(),
+    );
+    this.timer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const set of this.clients.values()) n += set.size;
+    return n;
+  }
+
+  /**
+   * Adds a client: it gets the entries after `lastEventId` when the log still has them all, a snapshot
+   * otherwise, then every new entry. `leave` is to be called when the client goes away (at any time, even
+   * before `ready`); `ready` settles once the starting point is sent (a failure closes the client).
+   */
+  connect(workspaceId: string, sink: StreamSink, lastEventId: string | undefined): { leave: () => void; ready: Promise<void> } {
+    const client: Client = { workspaceId, sink, lastId: undefined, queue: [], closed: false };
+    let set = this.clients.get(workspaceId);
+    if (!set) this.clients.set(workspaceId, (set = new Set()));
+    set.add(client);
+    this.opts.metrics.streamClients.inc();
+    const ready = this.catchUp(client, lastEventId).catch((err: unknown) => {
+      this.opts.log.warn({ err, workspaceId }, 'live stream could not start');
+      this.close(client, 'error');
+    });
+    return { leave: () => this.remove(client), ready };
+  }
+
+  /** Closes every stream (shutdown). */
+  closeAll(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.timer) clearInterval(this.timer);
+    for (const set of this.clients.values()) for (const client of set) this.close(client, 'shutdown');
+  }
+
+  private async catchUp(client: Client, fromId: string | undefined): Promise<void> {
+    const { feed } = this.opts;
+    const replay = fromId === undefined ? undefined : await feed.since(client.workspaceId, fromId);
+    if (client.closed) return;
+    if (replay) {
+      client.lastId = fromId;
+      for (const entry of replay) this.deliver(client, entry);
+    } else {
+      const head = await feed.head(client.workspaceId);
+      const body = await this.opts.snapshot(client.workspaceId);
+      if (client.closed) return;
+      client.sink.send('snapshot', head, body);
+      client.lastId = head;
+    }
+    const queued = client.queue ?? [];
+    client.queue = null;
+    for (const entry of queued) this.deliver(client, entry);
+  }
+
+  private dispatch(entry: FeedEntry): void {
+    const set = this.clients.get(entry.workspaceId);
+    if (!set) return;
+    for (const client of set) {
+      if (client.queue) {
+        client.queue.push(entry);
+        if (client.queue.length > MAX_STARTUP_QUEUE) this.overflow(client);
+      } else {
+        this.deliver(client, entry);
+      }
+    }
+  }
+
+  private deliver(client: Client, entry: FeedEntry): void {
+    if (client.closed) return;
+    if (client.lastId !== undefined && this.opts.feed.compare(entry.id, client.lastId) <= 0) return;
+    client.sink.send(entry.event, entry.id, entry.data);
+    client.lastId = entry.id;
+    if (client.sink.buffered() > this.opts.bufferBytes) this.overflow(client);
+  }
+
+  private overflow(client: Client): void {
+    if (client.closed) return;
+    this.opts.metrics.streamOverflows.inc();
+    this.opts.log.warn({ workspaceId: client.workspaceId }, 'live stream client fell too far behind: disconnected');
+    client.sink.send(
+      'overflow',
+      undefined,
+      JSON.stringify({ message: 'this client fell too far behind; reconnect to get a fresh snapshot' }),
+    );
+    this.close(client, 'overflow');
+  }
+
+  /** Entries may have been missed (the shared log's connection dropped): every client resumes from its last id. */
+  private resyncAll(): void {
+    for (const set of this.clients.values()) {
+      for (const client of set) {
+        if (client.closed || client.queue) continue;
+        client.queue = [];
+        this.catchUp(client, client.lastId).catch((err: unknown) => {
+          this.opts.log.warn({ err, workspaceId: client.workspaceId }, 'live stream could not catch up');
+          this.close(client, 'error');
+        });
+      }
+    }
+  }
+
+  private heartbeat(): void {
+    for (const set of this.clients.values()) for (const client of set) if (!client.closed) client.sink.heartbeat();
+  }
+
+  private close(client: Client, reason: 'overflow' | 'shutdown' | 'error'): void {
+    if (!client.closed) {
+      client.closed = true;
+      client.sink.close(reason);
+    }
+    this.remove(client);
+  }
+
+  private remove(client: Client): void {
+    client.closed = true;
+    const set = this.clients.get(client.workspaceId);
+    if (set?.delete(client)) {
+      this.opts.metrics.streamClients.dec();
+      if (set.size === 0) this.clients.delete(client.workspaceId);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The live log on Redis, shared by every instance: each workspace's entries go to a stream
+ * `{P}:{ws}:feed` (capped near `replay` entries, so a client can resume on any instance), and each entry is
+ * also published on the channel `{P}:feed`, which every instance's subscriber connection hears.
+ *
+ * Why one Lua script appends and publishes: the script runs atomically, so the order in which subscribers
+ * hear entries is the order of their stream ids, whichever instance published them; a client never sees an
+ * older id after a newer one. Pub/sub drops what a disconnected subscriber missed, so a reconnect is
+ * reported to the subscriber (`onGap`), which resumes its clients from the stream.
+ */
+import type { Redis } from 'ioredis';
+import type { FeedEntry, LiveFeed } from '../types.ts';
+
+const DAY_S = 86_400;
+
+const PUBLISH = `
+for i = 4, #ARGV, 2 do
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i], 'd', ARGV[i + 1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\\n' .. id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[1], ${DAY_S})
+return 1
+`;
+
+const STREAM_ID = /^(\d+)-(\d+)$/;
+
+function parseId(id: string): [bigint, bigint] | undefined {
+  const m = STREAM_ID.exec(id);
+  return m ? [BigInt(m[1] ?? '0'), BigInt(m[2] ?? '0')] : undefined;
+}
+
+function compareIds(a: string, b: string): number {
+  const x = parseId(a) ?? [-1n, -1n];
+  const y = parseId(b) ?? [-1n, -1n];
+  return x[0] !== y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] === y[1] ? 0 : x[1] < y[1] ? -1 : 1;
+}
+
+/** XINFO STREAM answers a flat [name, value, ...] list. */
+function infoField(info: unknown, name: string): unknown {
+  if (!Array.isArray(info)) return undefined;
+  for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === name) return info[i + 1];
+  return undefined;
+}
+
+export interface RedisFeed extends LiveFeed {
+  close(): void;
+}
+
+/**
+ * `subscriber` is a dedicated connection (a subscribed connection can run nothing else); this feed owns
+ * and closes it.
+ */
+export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string, replay: number): RedisFeed {
+  const channel = `${prefix}:feed`;
+  const streamKey = (ws: string) => `${prefix}:{${ws}}:feed`;
+  const listeners = new Set<{ entry: (e: FeedEntry) => void; gap: (() => void) | undefined }>();
+
+  let subscribed = false;
+  let lostSince = false;
+  subscriber.on('message', (_channel: string, message: string) => {
+    const a = message.indexOf('\n');
+    const b = message.indexOf('\n', a + 1);
+    const c = message.indexOf('\n', b + 1);
+    if (a < 0 || b < 0 || c < 0) return;
+    const entry: FeedEntry = {
+      workspaceId: message.slice(0, a),
+      id: message.slice(a + 1, b),
+      event: message.slice(b + 1, c),
+      data: message.slice(c + 1),
+    };
+    for (const l of listeners) l.entry(entry);
+  });
+  subscriber.on('close', () => (lostSince = subscribed));
+  subscriber.on('ready', () => {
+    // ioredis resubscribes by itself; whatever was published meanwhile must be fetched from the streams.
+    if (!lostSince) return;
+    lostSince = false;
+    for (const l of listeners) l.gap?.();
+  });
+  const ready = subscriber.subscribe(channel).then(() => (subscribed = true));
+
+  return {
+    async publish(workspaceId, entries) {
+      if (entries.length === 0) return;
+      const args = entries.flatMap((e) => [e.event, e.data]);
+      await redis.eval(PUBLISH, 1, streamKey(workspaceId), String(replay), channel, workspaceId, ...args);
+    },
+    async since(workspaceId, afterId) {
+      if (!parseId(afterId)) return undefined;
+      const results = await redis.multi().xrange(streamKey(workspaceId), `(${afterId}`, '+').xinfo('STREAM', streamKey(workspaceId)).exec();
+      const [rangeResult, infoResult] = results ?? [];
+      if (!infoResult || infoResult[0]) return afterId === '0-0' ? [] : undefined; // no stream: nothing kept
+      const info = infoResult[1];
+      const lastId = String(infoField(info, 'last-generated-id') ?? '0-0');
+      const maxDeleted = String(infoField(info, 'max-deleted-entry-id') ?? '0-0');
+      // An id we never issued, or one whose successors may have been trimmed: the client needs a snapshot.
+      if (compareIds(afterId, lastId) > 0 || compareIds(afterId, maxDeleted) < 0) return undefined;
+      const range = (rangeResult?.[1] ?? []) as [string, string[]][];
+      return range.map(([id, fields]) => ({ id, workspaceId, event: fields[1] ?? '', data: fields[3] ?? '' }));
+    },
+    async head(workspaceId) {
+      const last = (await redis.xrevrange(streamKey(workspaceId), '+', '-', 'COUNT', 1))[0];
+      return last?.[0] ?? '0-0';
+    },
+    compare: compareIds,
+    subscribe(entry, gap) {
+      const l = { entry, gap };
+      listeners.add(l);
+      void ready.catch(() => gap?.());
+      return () => listeners.delete(l);
+    },
+    close() {
+      subscriber.disconnect();
+    },
+  };
+}
