@@ -11,6 +11,7 @@ import { createMemoryFeed } from './embedded/feed.ts';
 import { createEmbeddedLeases } from './embedded/leases.ts';
 import { openDatabase } from './embedded/db.ts';
 import { createEmbeddedTenants } from './embedded/tenants.ts';
+import { createEmbeddedWebhooks } from './embedded/webhooks.ts';
 import { openPostgres } from './postgres/index.ts';
 import { createRedisCalls } from './redis/calls.ts';
 import { createRedisFeed } from './redis/feed.ts';
@@ -22,8 +23,9 @@ import { guard } from './unavailable.ts';
  * Fails fast instead of queueing: while Redis is away, requests answer 503 at once (so LiveKit and agent
  * workers retry) and the client reconnects in the background.
  */
-export async function connectRedis(url: string, log?: Logger): Promise<Redis> {
+export async function connectRedis(url: string, log?: Logger, connectionName?: string): Promise<Redis> {
   const redis = new Redis(url, {
+    ...(connectionName ? { connectionName } : {}),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 3_000,
@@ -49,7 +51,12 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
   const feed =
     config.redisUrl && redis
-      ? createRedisFeed(redis, await connectRedis(config.redisUrl, log), config.redisPrefix, config.streamReplay)
+      ? createRedisFeed(
+          redis,
+          await connectRedis(config.redisUrl, log, `${config.redisPrefix}:feed`),
+          config.redisPrefix,
+          config.streamReplay,
+        )
       : undefined;
   const embedded = () => {
     if (!db) throw new Error('embedded store not opened');
@@ -60,7 +67,11 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
     calls: redis ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive)) : createEmbeddedCalls(embedded(), pg?.archive),
     // Only the calls that reach Redis are guarded: compare and subscribe are local and synchronous.
-    feed: feed ? { ...feed, ...guard('Redis', { publish: feed.publish, since: feed.since, head: feed.head }) } : createMemoryFeed(config.streamReplay),
+    feed: feed
+      ? { ...feed, ...guard('Redis', { publish: feed.publish, since: feed.since, head: feed.head }) }
+      : createMemoryFeed(config.streamReplay),
+    // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
+    webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
     tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
     async ping() {
       db?.prepare('SELECT 1').get();

@@ -72,10 +72,16 @@ export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string,
   });
   subscriber.on('close', () => (lostSince = subscribed));
   subscriber.on('ready', () => {
-    // ioredis resubscribes by itself; whatever was published meanwhile must be fetched from the streams.
     if (!lostSince) return;
     lostSince = false;
-    for (const l of listeners) l.gap?.();
+    // ioredis resubscribes by itself, but only after 'ready'. Subscribing again (a no-op for Redis) answers
+    // once the subscription is live; only then can subscribers fetch what they missed without a new hole.
+    subscriber.subscribe(channel).then(
+      () => {
+        for (const l of listeners) l.gap?.();
+      },
+      () => (lostSince = true),
+    );
   });
   const ready = subscriber.subscribe(channel).then(() => (subscribed = true));
 
@@ -92,9 +98,12 @@ export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string,
       if (!infoResult || infoResult[0]) return afterId === '0-0' ? [] : undefined; // no stream: nothing kept
       const info = infoResult[1];
       const lastId = String(infoField(info, 'last-generated-id') ?? '0-0');
-      const maxDeleted = String(infoField(info, 'max-deleted-entry-id') ?? '0-0');
-      // An id we never issued, or one whose successors may have been trimmed: the client needs a snapshot.
-      if (compareIds(afterId, lastId) > 0 || compareIds(afterId, maxDeleted) < 0) return undefined;
+      const trimmed = Number(infoField(info, 'entries-added') ?? 0) > Number(infoField(info, 'length') ?? 0);
+      const first = infoField(info, 'first-entry');
+      const firstId = Array.isArray(first) ? String(first[0]) : lastId;
+      // An id we never issued, or one older than the oldest entry kept after a trim (what followed it may be
+      // gone): the client needs a snapshot.
+      if (compareIds(afterId, lastId) > 0 || (trimmed && compareIds(afterId, firstId) < 0)) return undefined;
       const range = (rangeResult?.[1] ?? []) as [string, string[]][];
       return range.map(([id, fields]) => ({ id, workspaceId, event: fields[1] ?? '', data: fields[3] ?? '' }));
     },
