@@ -14,6 +14,7 @@ import { registerErrorHandling } from './http/error-handler.ts';
 import { activeCallsRoutes } from './http/routes/active-calls.ts';
 import { agentEventsRoutes } from './http/routes/agent-events.ts';
 import { callsRoutes } from './http/routes/calls.ts';
+import { dashboardRoutes } from './http/routes/dashboard.ts';
 import { endCallRoutes } from './http/routes/end-call.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { insightsRoutes } from './http/routes/insights.ts';
@@ -22,6 +23,7 @@ import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
 import { streamRoutes } from './http/routes/stream.ts';
 import { takeoverRoutes } from './http/routes/takeover.ts';
 import { transferRoutes } from './http/routes/transfer.ts';
+import { webhooksRoutes } from './http/routes/webhooks.ts';
 import type { Services } from './services.ts';
 
 export async function buildApp(services: Services): Promise<FastifyInstance> {
@@ -77,6 +79,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   app.addHook('preClose', async () => services.hub.closeAll());
 
   await app.register(healthRoutes(services));
+  await app.register(dashboardRoutes());
   await app.register(streamRoutes(services));
   await app.register(livekitWebhookRoutes(services));
   await app.register(agentEventsRoutes(services));
@@ -101,6 +104,7 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     await api.register(listenInRoutes(services));
     await api.register(transferRoutes(services));
     await api.register(callsRoutes(services));
+    await api.register(webhooksRoutes(services));
   });
   return app;
 }

@@ -56,6 +56,11 @@ const schema = z
       .min(16 * 1024)
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
+    LIVECALLS_WEBHOOKS_ALLOW_HTTP: z.stringbool().default(false),
+    LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(10),
+    LIVECALLS_WEBHOOKS_TIMEOUT: duration('10s'),
+    LIVECALLS_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    LIVECALLS_WEBHOOKS_RETENTION: duration('720h'),
     LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
     LIVEKIT_API_KEY: optionalString,
     LIVEKIT_API_SECRET: optionalString,
@@ -98,6 +103,18 @@ export interface Config {
   /** bytes of unsent data a stream client may fall behind by before it is disconnected */
   streamBufferBytes: number;
   logLevel: string;
+  webhooks: {
+    /** Accept `http://` endpoint URLs (local development and tests); https only otherwise. */
+    allowHttp: boolean;
+    /** Attempts per delivery before it is marked failed. */
+    maxAttempts: number;
+    /** ms an endpoint has to answer one attempt */
+    timeoutMs: number;
+    /** deliveries one instance sends at once */
+    concurrency: number;
+    /** ms finished deliveries stay in the delivery log */
+    retentionMs: number;
+  };
   /** Live call state in Redis when set; embedded otherwise. */
   redisUrl: string | undefined;
   /** Key prefix in Redis, so several deployments (or tests) can share one server. */
@@ -137,6 +154,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     streamReplay: e.LIVECALLS_STREAM_REPLAY,
     streamBufferBytes: e.LIVECALLS_STREAM_BUFFER,
     logLevel: e.LOG_LEVEL,
+    webhooks: Object.freeze({
+      allowHttp: e.LIVECALLS_WEBHOOKS_ALLOW_HTTP,
+      maxAttempts: e.LIVECALLS_WEBHOOKS_MAX_ATTEMPTS,
+      timeoutMs: e.LIVECALLS_WEBHOOKS_TIMEOUT,
+      concurrency: e.LIVECALLS_WEBHOOKS_CONCURRENCY,
+      retentionMs: e.LIVECALLS_WEBHOOKS_RETENTION,
+    }),
     redisUrl: e.REDIS_URL,
     redisPrefix: e.LIVECALLS_REDIS_PREFIX,
     databaseUrl: e.DATABASE_URL,

@@ -9,6 +9,7 @@ export interface Metrics {
   changeListenerFailures: Counter<'listener'>;
   streamClients: Gauge;
   streamOverflows: Counter;
+  webhookDeliveries: Counter<'result'>;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -47,6 +48,12 @@ export function createMetrics(defaults = true): Metrics {
     streamOverflows: new Counter({
       name: 'livecalls_stream_overflows_total',
       help: 'Live stream clients disconnected because they fell too far behind',
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'livecalls_webhook_deliveries_total',
+      help: 'Outgoing webhook attempts by result (delivered, retry, failed: attempts ran out)',
+      labelNames: ['result'],
       registers: [registry],
     }),
   };

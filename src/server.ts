@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   if (!services.control) services.log.warn('LIVEKIT_URL not set: end-call answers 503 (call control not configured)');
   await app.listen({ port: config.port, host: config.host });
   services.sweeper.start();
+  services.webhooks.start();
   services.reconciler?.start();
 
   let closing = false;

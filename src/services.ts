@@ -16,6 +16,7 @@ import { LiveHub } from './live/hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { createEmbeddedStores } from './store/embedded/index.ts';
 import type { Stores } from './store/types.ts';
+import { WebhookService } from './webhooks/service.ts';
 
 export interface Services {
   config: Readonly<Config>;
@@ -36,6 +37,8 @@ export interface Services {
   actions: CallActions;
   /** Undefined without `control`: there is no LiveKit to reconcile with. */
   reconciler: Reconciler | undefined;
+  /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
+  webhooks: WebhookService;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,8 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
   });
   hub.start();
+  const webhooks = new WebhookService({ store: stores.webhooks, calls: stores.calls, config: config.webhooks, clock, metrics, log });
+  calls.onChange('webhooks', webhooks.onChange);
   const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
   const { url, apiKey, apiSecret } = config.livekit;
   const signature = apiKey && apiSecret ? new LiveKitSignature(apiKey, apiSecret) : undefined;
@@ -82,10 +87,12 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     control,
     actions,
     reconciler,
+    webhooks,
     async close() {
       hub.closeAll();
       sweeper.stop();
       reconciler?.stop();
+      await webhooks.stop();
       await stores.close();
     },
   };

@@ -57,6 +57,55 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE archive_pending (call_id TEXT PRIMARY KEY) WITHOUT ROWID;`,
   // Named leases, so one process at a time runs a periodic job (reconciliation with LiveKit).
   `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  // Outgoing webhooks: endpoints, the outbox (one delivery per endpoint and message) and every attempt.
+  `CREATE TABLE webhook_endpoints (
+     id TEXT PRIMARY KEY,
+     workspace_id TEXT NOT NULL,
+     url TEXT NOT NULL,
+     events TEXT NOT NULL,
+     description TEXT,
+     secret TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX webhook_endpoints_workspace ON webhook_endpoints(workspace_id, created_at);
+   CREATE TABLE webhook_messages (
+     id TEXT PRIMARY KEY,
+     workspace_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE webhook_deliveries (
+     seq INTEGER PRIMARY KEY,
+     endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+     message_id TEXT NOT NULL REFERENCES webhook_messages(id),
+     status TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at INTEGER,
+     locked_by TEXT,
+     locked_until INTEGER NOT NULL DEFAULT 0,
+     last_response_status INTEGER,
+     last_error TEXT,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     delivered_at INTEGER,
+     UNIQUE (endpoint_id, message_id)
+   );
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'pending';
+   CREATE INDEX webhook_deliveries_log ON webhook_deliveries(endpoint_id, created_at);
+   CREATE INDEX webhook_deliveries_message ON webhook_deliveries(message_id);
+   CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(updated_at) WHERE status <> 'pending';
+   CREATE TABLE webhook_attempts (
+     endpoint_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     response_status INTEGER,
+     error TEXT,
+     duration_ms INTEGER NOT NULL,
+     PRIMARY KEY (endpoint_id, message_id, attempt),
+     FOREIGN KEY (endpoint_id, message_id) REFERENCES webhook_deliveries(endpoint_id, message_id) ON DELETE CASCADE
+   ) WITHOUT ROWID;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

@@ -4,6 +4,7 @@ import { createMemoryFeed } from './feed.ts';
 import { openDatabase, type SyncMode } from './db.ts';
 import { createEmbeddedLeases } from './leases.ts';
 import { createEmbeddedTenants } from './tenants.ts';
+import { createEmbeddedWebhooks } from './webhooks.ts';
 
 /** Entries of each workspace's live log kept for resuming streams, unless configured otherwise. */
 export const DEFAULT_REPLAY = 1_000;
@@ -14,6 +15,7 @@ export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal',
     tenants: createEmbeddedTenants(db),
     calls: createEmbeddedCalls(db),
     feed: createMemoryFeed(replay),
+    webhooks: createEmbeddedWebhooks(db),
     tryLease: createEmbeddedLeases(db),
     async ping() {
       db.prepare('SELECT 1').get();

@@ -8,9 +8,10 @@ import type { Call, Turn } from '../../domain/call.ts';
 import { startedAt } from '../../domain/call.ts';
 import { AppError } from '../../errors.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
-import type { ApiKeyRecord, ArchiveStore, TenantStore } from '../types.ts';
+import type { ApiKeyRecord, ArchiveStore, TenantStore, WebhookStore } from '../types.ts';
 import { guard } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
+import { createPostgresWebhooks } from './webhooks.ts';
 
 // int8 -> number: our int8 columns are epoch ms, far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -19,6 +20,8 @@ export interface PostgresBackend {
   pool: pg.Pool;
   tenants: TenantStore;
   archive: ArchiveStore;
+  /** Webhook endpoints and the outbox, shared by every instance. */
+  webhooks: WebhookStore;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -129,6 +132,7 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
     pool,
     tenants: guard('PostgreSQL', tenants),
     archive: guard('PostgreSQL', archive),
+    webhooks: guard('PostgreSQL', createPostgresWebhooks(pool)),
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -1,0 +1,263 @@
+/**
+ * Outgoing webhooks end to end on the embedded store: registration, Standard Webhooks signatures checked
+ * with the standardwebhooks library, every event type from the real ingest paths, retries on the service
+ * clock, giving up, and workspace isolation. The receiver is a real local HTTP server.
+ */
+import { Webhook } from 'standardwebhooks';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createTestApp, type TestApp, type TestWorkspace } from '../helpers/app.ts';
+import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+
+const ALL_EVENTS = ['call.started', 'call.ended', 'call.transfer_requested', 'call.sentiment_changed'];
+const WAIT = { timeout: 10_000, interval: 20 };
+
+let t: TestApp;
+let receivers: Receiver[] = [];
+beforeEach(async () => {
+  t = await createTestApp({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true', LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3' });
+});
+afterEach(async () => {
+  await t.close();
+  await Promise.all(receivers.map((r) => r.close()));
+  receivers = [];
+});
+
+async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(respond);
+  receivers.push(r);
+  return r;
+}
+
+async function register(ws: TestWorkspace, url: string, events = ALL_EVENTS) {
+  const res = await t.app.inject({ method: 'POST', url: '/v2/api/webhooks', headers: ws.headers, payload: { url, events } });
+  expect(res.statusCode).toBe(201);
+  return res.json() as { id: string; secret: string; url: string; events: string[] };
+}
+
+async function deliveries(ws: TestWorkspace, id: string) {
+  const res = await t.app.inject({ url: `/v2/api/webhooks/${id}/deliveries`, headers: ws.headers });
+  expect(res.statusCode).toBe(200);
+  return res.json().data as {
+    eventId: string;
+    eventType: string;
+    status: string;
+    attempts: number;
+    lastResponseStatus: number | null;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+    history: { attempt: number; responseStatus: number | null; error: string | null }[];
+  }[];
+}
+
+/** Starts a phone call in `ws` through signed LiveKit webhooks, as LiveKit would. */
+async function startCall(ws: TestWorkspace, name: string, startedAt = t.clock.now - 60_000) {
+  const r = room({ name, workspaceId: ws.id, agentName: 'Support Agent', createdAt: startedAt });
+  expect((await postWebhook(t.app, webhook('room_started', r, startedAt))).statusCode).toBe(200);
+  const caller = participant('sip_+14155551234', 'sip', startedAt + 1000, { phone: '+14155551234' });
+  expect((await postWebhook(t.app, webhook('participant_joined', r, startedAt + 1000, caller))).statusCode).toBe(200);
+  return r;
+}
+
+function types(r: Receiver): string[] {
+  return r.received.map((q) => (JSON.parse(q.body) as { type: string }).type);
+}
+
+describe('outgoing webhooks', () => {
+  it('registers, lists, reads and removes endpoints; the signing secret is shown only at registration', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v2/api/webhooks',
+      headers: t.ws.headers,
+      payload: { url: 'https://hooks.example.com/livecalls', events: ['call.ended', 'call.started', 'call.ended'], description: 'CRM' },
+    });
+    expect(res.statusCode).toBe(201);
+    const created = res.json();
+    expect(created).toMatchObject({
+      url: 'https://hooks.example.com/livecalls',
+      events: ['call.ended', 'call.started'],
+      description: 'CRM',
+    });
+    expect(created.id).toMatch(/^ep_[0-9a-f]{16}$/);
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(created.createdAt).toBe(new Date(t.clock.now).toISOString());
+
+    const list = (await t.app.inject({ url: '/v2/api/webhooks', headers: t.ws.headers })).json();
+    expect(list.data).toEqual([
+      { id: created.id, url: created.url, events: created.events, description: 'CRM', createdAt: created.createdAt },
+    ]);
+    const one = await t.app.inject({ url: `/v2/api/webhooks/${created.id}`, headers: t.ws.headers });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).not.toHaveProperty('secret');
+
+    expect((await t.app.inject({ method: 'DELETE', url: `/v2/api/webhooks/${created.id}`, headers: t.ws.headers })).statusCode).toBe(204);
+    const gone = await t.app.inject({ url: `/v2/api/webhooks/${created.id}`, headers: t.ws.headers });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.code).toBe('not_found');
+    expect((await t.app.inject({ method: 'DELETE', url: `/v2/api/webhooks/${created.id}`, headers: t.ws.headers })).statusCode).toBe(404);
+  });
+
+  it('delivers every event type from the real ingest paths, each signed per Standard Webhooks', async () => {
+    const r = await receiver();
+    const ep = await register(t.ws, r.url);
+    t.services.webhooks.start();
+
+    const lkRoom = await startCall(t.ws, 'call-hooks');
+    await vi.waitFor(() => expect(types(r)).toEqual(['call.started']), WAIT);
+    const say = (role: 'agent' | 'customer', text: string) => postAgentEvents(t.app, 'call-hooks', [turn(role, text, t.clock.now)], t.ws);
+    expect((await say('agent', 'Hello, how can I help you today?')).statusCode).toBe(202);
+    expect((await say('customer', 'Thanks, this is great, I love the service!')).statusCode).toBe(202);
+    expect((await say('customer', 'Actually this is terrible, awful, I hate it, worst experience ever!')).statusCode).toBe(202);
+    const transfer = [{ id: 'xfer-1', createdAt: t.clock.now, type: 'transfer_requested', reason: 'wants a human' }];
+    expect((await postAgentEvents(t.app, 'call-hooks', transfer, t.ws)).statusCode).toBe(202);
+    expect((await postWebhook(t.app, webhook('room_finished', lkRoom, t.clock.now))).statusCode).toBe(200);
+
+    await vi.waitFor(() => expect(r.received).toHaveLength(5), WAIT);
+    const wh = new Webhook(ep.secret);
+    const events = r.received.map((q) => {
+      expect(q.path).toBe('/hooks');
+      expect(q.headers['content-type']).toBe('application/json');
+      return wh.verify(q.body, r.webhookHeaders(q)) as { type: string; timestamp: string; data: Record<string, unknown> };
+    });
+    // The signature covers the body and the id: any change is refused.
+    const first = r.received[0];
+    if (!first) throw new Error('nothing received');
+    expect(() => wh.verify(first.body.replace('call-hooks', 'call-other'), r.webhookHeaders(first))).toThrow();
+    expect(() => wh.verify(first.body, { ...r.webhookHeaders(first), 'webhook-id': 'msg_forged' })).toThrow();
+    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 7).toString('base64')}`).verify(first.body, r.webhookHeaders(first))).toThrow();
+
+    const byType = new Map(events.map((e) => [e.type, e] as const));
+    const common = { roomName: 'call-hooks', type: 'phone', aiAgentName: 'Support Agent', customerPhone: '+14155551234' };
+    // Sent at room_started, before the caller joined: what is known then (call.ended carries the rest).
+    expect(byType.get('call.started')?.data).toMatchObject({ roomName: 'call-hooks', aiAgentName: 'Support Agent', customerPhone: '' });
+    expect(events.filter((e) => e.type === 'call.sentiment_changed').map((e) => [e.data.from, e.data.to])).toEqual([
+      ['neutral', 'positive'],
+      ['positive', 'negative'],
+    ]);
+    expect(byType.get('call.transfer_requested')?.data).toMatchObject({ ...common, reason: 'wants a human' });
+    const ended = byType.get('call.ended');
+    expect(ended?.timestamp).toBe(new Date(t.clock.now).toISOString());
+    expect(ended?.data).toMatchObject({
+      ...common,
+      endReason: 'room_finished',
+      duration: 60,
+      sentiment: 'negative',
+      transferRequested: true,
+      endedAt: new Date(t.clock.now).toISOString(),
+    });
+    expect(ended?.data.sentimentScore).toBeLessThan(0);
+    expect((ended?.data.transcript as { role: string; content: string }[]).map((x) => x.role)).toEqual(['agent', 'customer', 'customer']);
+    const callId = ended?.data.callId;
+    expect(events.every((e) => e.data.callId === callId)).toBe(true);
+
+    const ids = r.received.map((q) => q.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(5);
+    const log = await deliveries(t.ws, ep.id);
+    expect(log).toHaveLength(5);
+    expect(log.map((d) => d.eventId).sort()).toEqual([...ids].sort());
+    expect(log.every((d) => d.status === 'delivered' && d.attempts === 1 && d.lastResponseStatus === 200 && d.nextAttemptAt === null)).toBe(
+      true,
+    );
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/livecalls_webhook_deliveries_total\{result="delivered"\} 5/);
+  });
+
+  it('sends an endpoint only the events it subscribed to', async () => {
+    const endedOnly = await receiver();
+    const startedOnly = await receiver();
+    await register(t.ws, endedOnly.url, ['call.ended']);
+    await register(t.ws, startedOnly.url, ['call.started']);
+    t.services.webhooks.start();
+    const r = await startCall(t.ws, 'call-sub');
+    await postWebhook(t.app, webhook('room_finished', r, t.clock.now));
+    await vi.waitFor(() => expect([types(endedOnly), types(startedOnly)]).toEqual([['call.ended'], ['call.started']]), WAIT);
+  });
+
+  it('retries after a 500 on an exponential schedule, with the same webhook-id, until the endpoint answers 2xx', async () => {
+    const r = await receiver((n) => (n === 1 ? 500 : 200));
+    const ep = await register(t.ws, r.url, ['call.started']);
+    t.services.webhooks.start();
+    await startCall(t.ws, 'call-retry');
+    await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id))[0]?.attempts).toBe(1), WAIT);
+    const [pending] = await deliveries(t.ws, ep.id);
+    expect(pending).toMatchObject({ status: 'pending', lastResponseStatus: 500, lastError: 'endpoint answered HTTP 500' });
+    const due = Date.parse(pending?.nextAttemptAt ?? '');
+    // The first retry waits 5 s ±20 % on the service clock, which stands still until the test moves it.
+    expect(due - t.clock.now).toBeGreaterThanOrEqual(4_000);
+    expect(due - t.clock.now).toBeLessThanOrEqual(6_000);
+
+    t.clock.advance(due - t.clock.now);
+    t.services.webhooks.worker.kick();
+    await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id))[0]?.status).toBe('delivered'), WAIT);
+    expect(r.received).toHaveLength(2);
+    expect(r.received[1]?.headers['webhook-id']).toBe(r.received[0]?.headers['webhook-id']);
+    expect(r.received[1]?.body).toBe(r.received[0]?.body);
+    const [done] = await deliveries(t.ws, ep.id);
+    expect(done?.history.map((a) => [a.attempt, a.responseStatus])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/livecalls_webhook_deliveries_total\{result="retry"\} 1/);
+    expect(metrics).toMatch(/livecalls_webhook_deliveries_total\{result="delivered"\} 1/);
+  });
+
+  it('marks a delivery failed after the configured attempts; an unreachable endpoint records the error', async () => {
+    const down = await receiver(() => 503);
+    const closed = await startReceiver();
+    await closed.close();
+    const epDown = await register(t.ws, down.url, ['call.started']);
+    const epClosed = await register(t.ws, closed.url, ['call.started']);
+    t.services.webhooks.start();
+    await startCall(t.ws, 'call-fail');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await vi.waitFor(async () => {
+        for (const id of [epDown.id, epClosed.id]) expect((await deliveries(t.ws, id))[0]?.attempts).toBe(attempt);
+      }, WAIT);
+      t.clock.advance(24 * 3_600_000);
+      t.services.webhooks.worker.kick();
+    }
+    const [failed] = await deliveries(t.ws, epDown.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 3, nextAttemptAt: null, lastResponseStatus: 503 });
+    const [refused] = await deliveries(t.ws, epClosed.id);
+    expect(refused).toMatchObject({ status: 'failed', lastResponseStatus: null, lastError: 'request failed: ECONNREFUSED' });
+    expect(down.received).toHaveLength(3);
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/livecalls_webhook_deliveries_total\{result="failed"\} 2/);
+    expect(metrics).toMatch(/livecalls_webhook_deliveries_total\{result="retry"\} 4/);
+  });
+});
+
+describe('workspace isolation', () => {
+  it("never shows, removes or delivers to another workspace's endpoints", async () => {
+    const other = await t.newWorkspace('other');
+    const mine = await receiver();
+    const theirs = await receiver();
+    const epMine = await register(t.ws, mine.url);
+    const epTheirs = await register(other, theirs.url);
+    for (const path of [`/v2/api/webhooks/${epMine.id}`, `/v2/api/webhooks/${epMine.id}/deliveries`]) {
+      const res = await t.app.inject({ url: path, headers: other.headers });
+      expect(res.statusCode).toBe(404);
+    }
+    expect((await t.app.inject({ method: 'DELETE', url: `/v2/api/webhooks/${epMine.id}`, headers: other.headers })).statusCode).toBe(404);
+    expect((await t.app.inject({ url: '/v2/api/webhooks', headers: other.headers })).json().data.map((e: { id: string }) => e.id)).toEqual([
+      epTheirs.id,
+    ]);
+    // Another workspace's API key on this workspace is refused before anything is read.
+    const crossed = await t.app.inject({ url: '/v2/api/webhooks', headers: { ...other.headers, 'x-workspace-id': t.ws.id } });
+    expect(crossed.statusCode).toBe(403);
+
+    t.services.webhooks.start();
+    const r = await startCall(t.ws, 'call-mine');
+    await postWebhook(t.app, webhook('room_finished', r, t.clock.now));
+    await startCall(other, 'call-theirs');
+    await vi.waitFor(() => expect([types(mine).sort(), types(theirs)]).toEqual([['call.ended', 'call.started'], ['call.started']]), WAIT);
+    const [theirStart] = theirs.received;
+    if (!theirStart) throw new Error('nothing received');
+    expect(new Webhook(epTheirs.secret).verify(theirStart.body, theirs.webhookHeaders(theirStart))).toMatchObject({
+      data: { roomName: 'call-theirs' },
+    });
+    expect(() => new Webhook(epMine.secret).verify(theirStart.body, theirs.webhookHeaders(theirStart))).toThrow();
+    expect(mine.received.every((q) => JSON.parse(q.body).data.roomName === 'call-mine')).toBe(true);
+  });
+});
