@@ -46,6 +46,17 @@ const schema = z
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
     LIVECALLS_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    LIVECALLS_KEY_CACHE_TTL: z
+      .string()
+      .default('5s')
+      .transform((v, ctx) => {
+        const ms = parseDuration(v);
+        if (ms === undefined) {
+          ctx.addIssue({ code: 'custom', message: `expected a duration such as 5s or 500ms (0 turns the cache off), got "${v}"` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
@@ -57,6 +68,7 @@ const schema = z
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
     LIVECALLS_WEBHOOKS_ALLOW_HTTP: z.stringbool().default(false),
+    LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: z.stringbool().default(false),
     LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(10),
     LIVECALLS_WEBHOOKS_TIMEOUT: duration('10s'),
     LIVECALLS_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
@@ -92,6 +104,8 @@ export interface Config {
   bodyLimit: number;
   /** requests per minute per API key; 0 disables */
   rateLimitPerMinute: number;
+  /** ms a verified API key is trusted without asking the tenant store again (a revocation elsewhere takes up to this); 0: never */
+  keyCacheTtlMs: number;
   /** ms between reconciliations of the active list with LiveKit's ListRooms */
   reconcileEveryMs: number;
   /** validity of a listen-in token, ms */
@@ -106,6 +120,8 @@ export interface Config {
   webhooks: {
     /** Accept `http://` endpoint URLs (local development and tests); https only otherwise. */
     allowHttp: boolean;
+    /** Deliver to loopback, private, link-local, … addresses (local development and tests); public ones only otherwise. */
+    allowPrivate: boolean;
     /** Attempts per delivery before it is marked failed. */
     maxAttempts: number;
     /** ms an endpoint has to answer one attempt */
@@ -148,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staleAfterMs: e.LIVECALLS_STALE_AFTER,
     bodyLimit: e.LIVECALLS_BODY_LIMIT,
     rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
+    keyCacheTtlMs: e.LIVECALLS_KEY_CACHE_TTL,
     reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,
@@ -156,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     webhooks: Object.freeze({
       allowHttp: e.LIVECALLS_WEBHOOKS_ALLOW_HTTP,
+      allowPrivate: e.LIVECALLS_WEBHOOKS_ALLOW_PRIVATE,
       maxAttempts: e.LIVECALLS_WEBHOOKS_MAX_ATTEMPTS,
       timeoutMs: e.LIVECALLS_WEBHOOKS_TIMEOUT,
       concurrency: e.LIVECALLS_WEBHOOKS_CONCURRENCY,

@@ -10,6 +10,7 @@ export interface Metrics {
   streamClients: Gauge;
   streamOverflows: Counter;
   webhookDeliveries: Counter<'result'>;
+  webhookBacklogDropped: Counter;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -54,6 +55,11 @@ export function createMetrics(defaults = true): Metrics {
       name: 'livecalls_webhook_deliveries_total',
       help: 'Outgoing webhook attempts by result (delivered, retry, failed: attempts ran out)',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    webhookBacklogDropped: new Counter({
+      name: 'livecalls_webhook_backlog_dropped_total',
+      help: 'Outgoing webhook events lost because the outbox stayed unreachable while its in-memory backlog was full',
       registers: [registry],
     }),
   };

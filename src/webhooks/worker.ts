@@ -6,6 +6,8 @@
  *    once, and one enqueued by another instance or left by a restart goes out within a poll.
  *  - A delivery is claimed for `timeoutMs` plus a margin: longer than any send, so while the holder lives
  *    no other instance sends the same attempt; after a crash the lease runs out and another one retakes it.
+ *  - Only public addresses are connected to unless `allowPrivate` (see address.ts); a refused address is a
+ *    failed attempt like a refused connection, with the reason in the delivery log.
  *  - 2xx is delivered. Anything else (other statuses, redirects, timeouts, refused connections) is retried
  *    after `retryDelayMs`: exponential, capped, with jitter so endpoints that come back are not hit by
  *    every queued retry at once; after `maxAttempts` the delivery is failed.
@@ -16,6 +18,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../calls/service.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ClaimedDelivery, DeliveryStatus, WebhookStore } from '../store/types.ts';
+import { NotPublicAddressError } from './address.ts';
+import { postWebhook } from './send.ts';
 import { signedHeaders } from './signing.ts';
 
 const RETRY_BASE_MS = 5_000;
@@ -42,6 +46,10 @@ export interface WorkerOptions {
   timeoutMs: number;
   concurrency: number;
   retentionMs: number;
+  /** Send to loopback, private, link-local, … addresses too. */
+  allowPrivate: boolean;
+  /** Runs before every claim and never throws: the service moves news the outbox could not take earlier into it. */
+  beforeClaim?: () => Promise<void>;
   pollMs?: number;
   /** Names this worker in claims; unique per process unless told otherwise. */
   holder?: string;
@@ -100,6 +108,8 @@ export class DeliveryWorker {
   private async fill(): Promise<void> {
     do {
       this.again = false;
+      // Before the free-slot check: held news must reach the outbox even while every slot is busy.
+      await this.o.beforeClaim?.();
       const free = this.o.concurrency - this.inFlight.size;
       if (free <= 0) return;
       const now = this.o.clock();
@@ -136,16 +146,11 @@ export class DeliveryWorker {
     let error: string | null = null;
     try {
       const headers = signedHeaders(d.secret, d.eventId, d.payload, this.o.signingTime?.() ?? new Date());
-      const res = await fetch(d.url, {
-        method: 'POST',
+      responseStatus = await postWebhook(d.url, d.payload, {
         headers: { 'content-type': 'application/json', 'user-agent': 'livecalls-webhooks/1', ...headers },
-        body: d.payload,
-        // A redirect is not a delivery: the receiver must register the final URL.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.o.timeoutMs),
+        timeoutMs: this.o.timeoutMs,
+        allowPrivate: this.o.allowPrivate,
       });
-      responseStatus = res.status;
-      await res.body?.cancel().catch(() => undefined);
     } catch (err) {
       error = describeFailure(err, this.o.timeoutMs);
     }
@@ -174,9 +179,9 @@ export class DeliveryWorker {
 }
 
 function describeFailure(err: unknown, timeoutMs: number): string {
+  if (err instanceof NotPublicAddressError) return err.message;
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no response within ${timeoutMs} ms`;
-  const cause = err instanceof Error ? (err.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
-  if (typeof cause?.code === 'string') return `request failed: ${cause.code}`;
-  if (typeof cause?.message === 'string') return `request failed: ${cause.message}`;
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  if (typeof code === 'string') return `request failed: ${code}`;
   return `request failed: ${err instanceof Error ? err.message : String(err)}`;
 }

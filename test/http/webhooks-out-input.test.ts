@@ -1,4 +1,7 @@
-/** Bad input on the webhook endpoint routes: a clear 400 naming the field, https only unless allowed. */
+/**
+ * Bad input on the webhook endpoint routes: a clear 400 naming the field, https only and public addresses
+ * only unless allowed.
+ */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
 
@@ -48,7 +51,44 @@ describe('POST /v2/api/webhooks refuses bad input', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error).toMatchObject({ field: 'body.url', message: 'body.url: url must be an https:// URL' });
     const relaxed = await app({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true' });
-    expect((await create(relaxed, { url: 'http://127.0.0.1:9/x', events: ['call.ended'] })).statusCode).toBe(201);
+    expect((await create(relaxed, { url: 'http://hooks.example.com/x', events: ['call.ended'] })).statusCode).toBe(201);
+  });
+
+  it.each([
+    ['http://127.0.0.1:6443/x', '127.0.0.1'],
+    ['https://10.0.0.5/x', '10.0.0.5'],
+    ['https://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+    ['https://100.64.0.7/x', '100.64.0.7'],
+    ['https://192.168.1.1/x', '192.168.1.1'],
+    ['https://0.0.0.0/x', '0.0.0.0'],
+    ['https://[::1]:6443/x', '::1'],
+    ['https://[fd00::5]/x', 'fd00::5'],
+    ['https://[::ffff:10.0.0.5]/x', '::ffff:a00:5'],
+    ['https://2130706433/x', '127.0.0.1'],
+  ])('refuses %s (not a public address) unless LIVECALLS_WEBHOOKS_ALLOW_PRIVATE is set', async (url, address) => {
+    const strict = await app({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true' });
+    const refused = await create(strict, { url, events: ['call.ended'] });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error).toEqual({
+      code: 'invalid_request',
+      field: 'body.url',
+      message: `body.url: url must point at a public address; ${address} is not one`,
+    });
+    expect((await strict.app.inject({ url: '/v2/api/webhooks', headers: strict.ws.headers })).json().data).toEqual([]);
+    const relaxed = await app({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true', LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true' });
+    expect((await create(relaxed, { url, events: ['call.ended'] })).statusCode).toBe(201);
+  });
+
+  it('accepts a public address and any name: a name is judged when a delivery connects', async () => {
+    const strict = await app();
+    for (const url of [
+      'https://93.184.216.34/x',
+      'https://[2606:4700::1111]/x',
+      'https://localhost:6443/x',
+      'https://hooks.example.com/x',
+    ]) {
+      expect((await create(strict, { url, events: ['call.ended'] })).statusCode).toBe(201);
+    }
   });
 
   it('refuses malformed JSON, a missing API key, and more endpoints than a workspace may have', async () => {

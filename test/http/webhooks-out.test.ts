@@ -1,21 +1,30 @@
 /**
  * Outgoing webhooks end to end on the embedded store: registration, Standard Webhooks signatures checked
  * with the standardwebhooks library, every event type from the real ingest paths, retries on the service
- * clock, giving up, and workspace isolation. The receiver is a real local HTTP server.
+ * clock, giving up, workspace isolation, refusing non-public addresses, and news held while the outbox is
+ * unreachable. The receiver is a real local HTTP server (on 127.0.0.1, hence LIVECALLS_WEBHOOKS_ALLOW_PRIVATE).
  */
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { WebhookStore } from '../../src/store/types.ts';
+import { newEndpointId } from '../../src/webhooks/service.ts';
+import { newSigningSecret } from '../../src/webhooks/signing.ts';
 import { createTestApp, type TestApp, type TestWorkspace } from '../helpers/app.ts';
 import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 const ALL_EVENTS = ['call.started', 'call.ended', 'call.transfer_requested', 'call.sentiment_changed'];
 const WAIT = { timeout: 10_000, interval: 20 };
+const NOT_PUBLIC_LOOPBACK = /^endpoint address (127\.0\.0\.1|::1) is not public$/;
 
 let t: TestApp;
 let receivers: Receiver[] = [];
 beforeEach(async () => {
-  t = await createTestApp({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true', LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3' });
+  t = await createTestApp({
+    LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true',
+    LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true',
+    LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3',
+  });
 });
 afterEach(async () => {
   await t.close();
@@ -259,5 +268,125 @@ describe('workspace isolation', () => {
     });
     expect(() => new Webhook(epMine.secret).verify(theirStart.body, theirs.webhookHeaders(theirStart))).toThrow();
     expect(mine.received.every((q) => JSON.parse(q.body).data.roomName === 'call-mine')).toBe(true);
+  });
+});
+
+describe('an endpoint that does not answer', () => {
+  beforeEach(async () => {
+    await t.close();
+    t = await createTestApp({
+      LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true',
+      LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      LIVECALLS_WEBHOOKS_TIMEOUT: '300ms',
+    });
+  });
+
+  it('records a timeout as a failed attempt with no status', async () => {
+    const r = await receiver(() => new Promise<number>(() => undefined));
+    const ep = await register(t.ws, r.url, ['call.started']);
+    t.services.webhooks.start();
+    await startCall(t.ws, 'call-silent');
+    await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id))[0]?.attempts).toBe(1), WAIT);
+    const [d] = await deliveries(t.ws, ep.id);
+    expect(d).toMatchObject({ status: 'pending', lastResponseStatus: null, lastError: 'no response within 300 ms' });
+    expect(r.received).toHaveLength(1);
+  });
+});
+
+describe('non-public addresses (LIVECALLS_WEBHOOKS_ALLOW_PRIVATE off)', () => {
+  beforeEach(async () => {
+    await t.close();
+    t = await createTestApp({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true', LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3' });
+  });
+
+  it('refuses a 127.0.0.1 endpoint at registration', async () => {
+    const r = await receiver();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v2/api/webhooks',
+      headers: t.ws.headers,
+      payload: { url: r.url, events: ALL_EVENTS },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      field: 'body.url',
+      message: 'body.url: url must point at a public address; 127.0.0.1 is not one',
+    });
+  });
+
+  it('refuses at connect time a name resolving to loopback: logged as such, never sent, failed after the last attempt', async () => {
+    const r = await receiver();
+    // Accepted at registration (a name may resolve anywhere later); judged on what it resolves to when sent.
+    const ep = await register(t.ws, r.url.replace('127.0.0.1', 'localhost'), ['call.started']);
+    t.services.webhooks.start();
+    await startCall(t.ws, 'call-rebound');
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id))[0]?.attempts).toBe(attempt), WAIT);
+      t.clock.advance(24 * 3_600_000);
+      t.services.webhooks.worker.kick();
+    }
+    const [d] = await deliveries(t.ws, ep.id);
+    expect(d).toMatchObject({ status: 'failed', attempts: 3, lastResponseStatus: null, nextAttemptAt: null });
+    expect(d?.lastError).toMatch(NOT_PUBLIC_LOOPBACK);
+    expect(d?.history.map((a) => a.responseStatus)).toEqual([null, null, null]);
+    for (const a of d?.history ?? []) expect(a.error).toMatch(NOT_PUBLIC_LOOPBACK);
+    expect(r.received).toHaveLength(0);
+  });
+
+  it('refuses at delivery a literal loopback endpoint that was registered while private addresses were allowed', async () => {
+    const r = await receiver();
+    const id = newEndpointId();
+    const endpoint = { id, workspaceId: t.ws.id, url: r.url, events: ['call.started' as const], description: null };
+    await t.services.stores.webhooks.createEndpoint({ ...endpoint, secret: newSigningSecret(), createdAt: t.clock.now });
+    t.services.webhooks.start();
+    await startCall(t.ws, 'call-literal');
+    await vi.waitFor(async () => expect((await deliveries(t.ws, id))[0]?.attempts).toBe(1), WAIT);
+    const [d] = await deliveries(t.ws, id);
+    expect(d).toMatchObject({ status: 'pending', lastResponseStatus: null, lastError: 'endpoint address 127.0.0.1 is not public' });
+    expect(r.received).toHaveLength(0);
+  });
+});
+
+describe('outbox briefly unreachable', () => {
+  /** The real store, with `enqueue` failing while `down` is set (as it does while PostgreSQL is away). */
+  function outage(store: WebhookStore) {
+    const state = { down: true, failed: 0 };
+    const enqueue = store.enqueue;
+    store.enqueue = async (message, now) => {
+      if (state.down) {
+        state.failed += 1;
+        throw new Error('Connection terminated unexpectedly');
+      }
+      return enqueue(message, now);
+    };
+    return state;
+  }
+
+  it('holds the news whose outbox write failed and delivers it, once, when the outbox is back', async () => {
+    const r = await receiver();
+    const ep = await register(t.ws, r.url, ['call.started', 'call.ended']);
+    t.services.webhooks.start();
+    const store = outage(t.services.stores.webhooks);
+
+    const lkRoom = await startCall(t.ws, 'call-outage');
+    expect((await postWebhook(t.app, webhook('room_finished', lkRoom, t.clock.now))).statusCode).toBe(200);
+    // The worker's polls keep trying the held news while the outbox is away.
+    await vi.waitFor(() => expect(store.failed).toBeGreaterThanOrEqual(3), WAIT);
+    expect(t.services.webhooks.held).toBe(2);
+    expect(await deliveries(t.ws, ep.id)).toEqual([]);
+    expect(r.received).toHaveLength(0);
+
+    store.down = false;
+    await vi.waitFor(() => expect(types(r).sort()).toEqual(['call.ended', 'call.started']), WAIT);
+    expect(t.services.webhooks.held).toBe(0);
+    const wh = new Webhook(ep.secret);
+    const events = r.received.map((q) => wh.verify(q.body, r.webhookHeaders(q)) as { type: string; data: Record<string, unknown> });
+    expect(events.find((e) => e.type === 'call.ended')?.data).toMatchObject({ roomName: 'call-outage', endReason: 'room_finished' });
+    await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id)).map((d) => d.status)).toEqual(['delivered', 'delivered']), WAIT);
+    await t.services.webhooks.stop();
+    expect(r.received).toHaveLength(2);
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).not.toMatch(/livecalls_change_listener_failures_total\{listener="webhooks"\} [1-9]/);
+    expect(metrics).toMatch(/livecalls_webhook_backlog_dropped_total 0/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The outbox is durable and shared: what was enqueued before a restart is delivered after it (embedded),
- * and two instances draining one PostgreSQL outbox send every delivery exactly once.
+ * two instances draining one PostgreSQL outbox send every delivery exactly once, and news the outbox could
+ * not take is held in memory within a bound.
  */
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -9,8 +10,15 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { CallDelta } from '../../src/domain/changes.ts';
+import { newCall } from '../../src/domain/call.ts';
+import { createMetrics } from '../../src/metrics.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
 import { openStores } from '../../src/store/open.ts';
+import { webhookId } from '../../src/webhooks/events.ts';
+import { newEndpointId, WebhookService } from '../../src/webhooks/service.ts';
+import { newSigningSecret } from '../../src/webhooks/signing.ts';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
 import { createDatabase, pgReachable } from '../helpers/backends.ts';
 import { postWebhook, room, webhook } from '../helpers/livekit.ts';
@@ -36,6 +44,7 @@ async function boot(dataDir: string, env: Record<string, string> = {}): Promise<
     LIVEKIT_API_KEY: LK_KEY,
     LIVEKIT_API_SECRET: LK_SECRET,
     LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true',
+    LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true',
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -151,5 +160,82 @@ describe.skipIf(!pgUp)('two instances sharing one PostgreSQL outbox', () => {
     );
     expect(delivered.every((n) => n > 0)).toBe(true);
     expect(delivered.reduce((x, y) => x + y, 0)).toBe(expected);
+  });
+});
+
+describe('news held while the outbox is unreachable', () => {
+  const T = Date.UTC(2026, 5, 1, 12);
+  const started = (n: number): CallDelta => ({
+    call: newCall(`call${n}`, 'ws_a', `room-${n}`, T),
+    started: true,
+    ended: false,
+    aspects: [],
+    newTurns: [],
+    transferRequested: false,
+    sentimentChanged: null,
+  });
+
+  /** A service on a real embedded store whose outbox writes fail while `fails(message id)` says so. */
+  async function setup(backlogLimit: number, fails: (messageId: string) => boolean) {
+    const dir = tempDir('livecalls-hooks-backlog-');
+    const stores = createEmbeddedStores(dir);
+    cleanup.push(async () => {
+      await stores.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const endpointId = newEndpointId();
+    await stores.webhooks.createEndpoint({
+      id: endpointId,
+      workspaceId: 'ws_a',
+      url: 'https://hooks.example.com/x',
+      events: ['call.started'],
+      description: null,
+      secret: newSigningSecret(),
+      createdAt: T,
+    });
+    const enqueue = stores.webhooks.enqueue;
+    stores.webhooks.enqueue = async (message, now) => {
+      if (fails(message.id)) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      return enqueue(message, now);
+    };
+    const metrics = createMetrics(false);
+    const config = loadConfig({}).webhooks;
+    const log = pino({ level: 'silent' });
+    const service = new WebhookService({ store: stores.webhooks, calls: stores.calls, config, clock: () => T, metrics, log, backlogLimit });
+    const outbox = async () => (await stores.webhooks.listDeliveries('ws_a', endpointId, 10)).map((d) => [d.eventId, d.createdAt]);
+    return { service, metrics, outbox };
+  }
+
+  const idOf = (n: number) => webhookId('ws_a', `call${n}`, 'call.started');
+
+  it('keeps at most the backlog limit, dropping and counting the oldest; a stop moves the rest into the outbox', async () => {
+    let down = true;
+    const { service, metrics, outbox } = await setup(2, () => down);
+    for (const n of [1, 2, 3]) await service.onChange('ws_a', [started(n)], T + n);
+    expect(service.held).toBe(2);
+    expect((await metrics.webhookBacklogDropped.get()).values[0]?.value).toBe(1);
+    expect(await outbox()).toEqual([]);
+
+    down = false;
+    await service.stop();
+    expect(service.held).toBe(0);
+    expect(await outbox()).toEqual([
+      [idOf(3), T + 3],
+      [idOf(2), T + 2],
+    ]);
+  });
+
+  it('an entry that cannot be written does not hold up the ones behind it', async () => {
+    let down = true;
+    const { service, outbox } = await setup(10, (id) => down || id === idOf(1));
+    for (const n of [1, 2, 3]) await service.onChange('ws_a', [started(n)], T + n);
+    expect(service.held).toBe(3);
+    down = false;
+    await service.drain();
+    expect(service.held).toBe(1);
+    expect(await outbox()).toEqual([
+      [idOf(3), T + 3],
+      [idOf(2), T + 2],
+    ]);
   });
 });

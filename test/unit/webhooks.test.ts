@@ -1,8 +1,13 @@
-/** The pure parts of outgoing webhooks: the retry schedule, derived message ids, and their configuration. */
+/**
+ * The pure parts of outgoing webhooks: the retry schedule, derived message ids, which addresses are public,
+ * the bounded backlog, and their configuration.
+ */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { newCall } from '../../src/domain/call.ts';
 import type { CallDelta } from '../../src/domain/changes.ts';
+import { isPublicAddress, nonPublicLiteralOf } from '../../src/webhooks/address.ts';
+import { Backlog } from '../../src/webhooks/backlog.ts';
 import { buildMessage, eventTypesOf, webhookId } from '../../src/webhooks/events.ts';
 import { retryDelayMs } from '../../src/webhooks/worker.ts';
 
@@ -63,6 +68,7 @@ describe('webhook configuration', () => {
   it('defaults to https only, 10 attempts, 10 s timeout; a bad value names its variable', () => {
     expect(loadConfig({}).webhooks).toEqual({
       allowHttp: false,
+      allowPrivate: false,
       maxAttempts: 10,
       timeoutMs: 10_000,
       concurrency: 8,
@@ -70,7 +76,79 @@ describe('webhook configuration', () => {
     });
     expect(loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(true);
     expect(() => loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'perhaps' })).toThrow(/LIVECALLS_WEBHOOKS_ALLOW_HTTP/);
+    expect(loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate).toBe(true);
+    expect(() => loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'maybe' })).toThrow(/LIVECALLS_WEBHOOKS_ALLOW_PRIVATE/);
     expect(() => loadConfig({ LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '0' })).toThrow(/LIVECALLS_WEBHOOKS_MAX_ATTEMPTS/);
     expect(() => loadConfig({ LIVECALLS_WEBHOOKS_TIMEOUT: 'soon' })).toThrow(/LIVECALLS_WEBHOOKS_TIMEOUT/);
+  });
+});
+
+describe('public addresses', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['10.0.0.5', 'RFC 1918'],
+    ['172.16.0.1', 'RFC 1918'],
+    ['172.31.255.255', 'RFC 1918'],
+    ['192.168.1.10', 'RFC 1918'],
+    ['169.254.169.254', 'link-local (cloud metadata)'],
+    ['100.64.0.1', 'CGNAT'],
+    ['100.127.255.255', 'CGNAT'],
+    ['0.0.0.0', 'unspecified'],
+    ['224.0.0.251', 'multicast'],
+    ['239.255.255.250', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['::', 'unspecified'],
+    ['::1', 'loopback'],
+    ['fc00::1', 'unique local'],
+    ['fd12:3456:789a::1', 'unique local'],
+    ['fe80::1', 'link-local'],
+    ['ff02::1', 'multicast'],
+    ['::ffff:127.0.0.1', 'IPv4-mapped loopback'],
+    ['::ffff:10.0.0.5', 'IPv4-mapped RFC 1918'],
+    ['::ffff:a9fe:a9fe', 'IPv4-mapped link-local, hex form'],
+    ['::ffff:100.64.0.1', 'IPv4-mapped CGNAT'],
+  ])('%s (%s) is not public', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each([
+    '8.8.8.8',
+    '93.184.216.34',
+    '172.15.255.255',
+    '172.32.0.1',
+    '100.63.255.255',
+    '100.128.0.1',
+    '2606:4700::1111',
+    '::ffff:8.8.8.8',
+  ])('%s is public', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
+
+  it('a name is never judged as an address; URL spellings of a literal are', () => {
+    expect(isPublicAddress('localhost')).toBe(false);
+    expect(nonPublicLiteralOf('https://localhost:6443/x')).toBeUndefined();
+    expect(nonPublicLiteralOf('https://hooks.example.com/x')).toBeUndefined();
+    expect(nonPublicLiteralOf('https://8.8.8.8/x')).toBeUndefined();
+    expect(nonPublicLiteralOf('not a url')).toBeUndefined();
+    expect(nonPublicLiteralOf('https://127.0.0.1:6443/x')).toBe('127.0.0.1');
+    expect(nonPublicLiteralOf('https://[::1]/x')).toBe('::1');
+    expect(nonPublicLiteralOf('https://[::ffff:10.0.0.5]/x')).toBe('::ffff:a00:5');
+    // WHATWG URL parsing turns these spellings into 127.0.0.1, and so does the check.
+    expect(nonPublicLiteralOf('https://2130706433/x')).toBe('127.0.0.1');
+    expect(nonPublicLiteralOf('https://0x7f.1/x')).toBe('127.0.0.1');
+  });
+});
+
+describe('webhook backlog', () => {
+  it('keeps entries in order up to its limit, then drops the oldest and says how many', () => {
+    const b = new Backlog<{ n: number }>(3);
+    const [e1, e2, e3, e4, e5] = [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }] as const;
+    expect(b.push([e1, e2])).toBe(0);
+    expect(b.push([e3, e4, e5])).toBe(2);
+    expect([b.size, b.at(0), b.at(1), b.at(2), b.at(3)]).toEqual([3, e3, e4, e5, undefined]);
+    expect(b.remove(e4)).toBe(true);
+    expect(b.remove(e1)).toBe(false);
+    expect([b.size, b.at(0), b.at(1)]).toEqual([2, e3, e5]);
   });
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { iso } from '../../domain/view.ts';
 import type { Services } from '../../services.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../../store/types.ts';
+import { nonPublicLiteralOf } from '../../webhooks/address.ts';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.ts';
 import { authOf } from '../auth.ts';
 import { apiHeadersSchema, errorResponses } from '../schemas.ts';
@@ -73,7 +74,7 @@ function toDeliveryView(d: WebhookDelivery) {
 }
 
 export function webhooksRoutes(services: Services): FastifyPluginAsyncZod {
-  const { allowHttp } = services.config.webhooks;
+  const { allowHttp, allowPrivate } = services.config.webhooks;
   const bodySchema = z.strictObject({
     url: z
       .url({
@@ -81,7 +82,14 @@ export function webhooksRoutes(services: Services): FastifyPluginAsyncZod {
         error: allowHttp ? 'url must be an http:// or https:// URL' : 'url must be an https:// URL',
       })
       .max(2048)
-      .describe('receives a POST per event; https:// only, unless LIVECALLS_WEBHOOKS_ALLOW_HTTP=true'),
+      .superRefine((url, ctx) => {
+        // Names are judged when each delivery connects (they may resolve elsewhere by then); literals now.
+        const literal = allowPrivate ? undefined : nonPublicLiteralOf(url);
+        if (literal !== undefined) ctx.addIssue({ code: 'custom', message: `url must point at a public address; ${literal} is not one` });
+      })
+      .describe(
+        'receives a POST per event; https:// only, unless LIVECALLS_WEBHOOKS_ALLOW_HTTP=true; public addresses only, unless LIVECALLS_WEBHOOKS_ALLOW_PRIVATE=true',
+      ),
     events: z.array(eventTypeSchema).min(1).max(16).describe('the event types to deliver to this endpoint'),
     description: z.string().max(500).optional(),
   });
@@ -94,7 +102,7 @@ export function webhooksRoutes(services: Services): FastifyPluginAsyncZod {
         schema: {
           tags,
           summary: 'Register an endpoint for outgoing webhooks',
-          description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Each delivery is a POST signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with the secret returned here, once. https:// only unless LIVECALLS_WEBHOOKS_ALLOW_HTTP is set. 409: the workspace already has the maximum number of endpoints.`,
+          description: `Events: ${WEBHOOK_EVENT_TYPES.join(', ')}. Each delivery is a POST signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) with the secret returned here, once. https:// only unless LIVECALLS_WEBHOOKS_ALLOW_HTTP is set. Deliveries go to public addresses only (a loopback, private or link-local address is refused at registration when literal, at delivery when a name resolves to one) unless LIVECALLS_WEBHOOKS_ALLOW_PRIVATE is set. 409: the workspace already has the maximum number of endpoints.`,
           headers: apiHeadersSchema,
           body: bodySchema,
           response: { 201: createdSchema, ...errorResponses(400, 401, 403, 409, 429) },

@@ -2,6 +2,8 @@
  * Webhook endpoints and the outbox in SQLite. Why claims are leases here too: the `livecalls` CLI and a
  * second server process may open the same file, and a process killed mid-send must not strand a delivery.
  * A claim and a recorded attempt are each one immediate transaction, so no two holders ever get the same row.
+ * As on PostgreSQL, the lease is measured on the store's clock (this host's, which every process sharing the
+ * file shares), not on the caller's `now`, which schedules due times only.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -116,9 +118,9 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
      WHERE e.workspace_id = @workspaceId AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = @type)
      ORDER BY e.created_at, e.id`,
   );
-  const lockDue = db.prepare<{ holder: string; now: number; until: number; limit: number }, { seq: number }>(
+  const lockDue = db.prepare<{ holder: string; now: number; clock: number; until: number; limit: number }, { seq: number }>(
     `UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
-     WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND locked_until <= @now
+     WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND locked_until <= @clock
                    ORDER BY next_attempt_at, seq LIMIT @limit)
      RETURNING seq`,
   );
@@ -158,8 +160,10 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
   const enqueue = db.transaction((message: { id: string; workspaceId: string; type: string; payload: string; now: number }) =>
     insertMessage.run(message).changes === 0 ? 0 : fanOut.run(message).changes,
   );
-  const claim = db.transaction((holder: string, now: number, until: number, limit: number) => {
-    const seqs = lockDue.all({ holder, now, until, limit }).map((r) => r.seq);
+  const claim = db.transaction((holder: string, now: number, leaseMs: number, limit: number) => {
+    // Read inside the transaction: after waiting for the write lock, not before.
+    const clock = Date.now();
+    const seqs = lockDue.all({ holder, now, clock, until: clock + leaseMs, limit }).map((r) => r.seq);
     return seqs.length === 0 ? [] : selectClaimed.all(JSON.stringify(seqs));
   });
   const record = db.transaction((params: Record<string, unknown>) => {
@@ -192,7 +196,7 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
     },
     async claim(holder, now, leaseMs, limit): Promise<ClaimedDelivery[]> {
       if (limit <= 0) return [];
-      return claim.immediate(holder, now, now + leaseMs, limit).map((r) => ({
+      return claim.immediate(holder, now, leaseMs, limit).map((r) => ({
         endpointId: r.endpoint_id,
         workspaceId: r.workspace_id,
         eventId: r.message_id,

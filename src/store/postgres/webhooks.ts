@@ -4,9 +4,21 @@
  * (each skips what the other is taking), the lease (`locked_until`) keeps a delivery with its holder while
  * it is being sent, after the claim's transaction committed. A holder that died loses it when the lease
  * runs out; recording an attempt checks the holder, so a late holder cannot overwrite the one that retook it.
+ *
+ * Why the lease is on the database's clock: instances' clocks differ, and a lease judged by each claimer's
+ * own clock is broken by any instance whose clock runs ahead by more than the lease, which would then send an
+ * attempt its holder is still sending. `locked_until` is therefore set and compared with `now()` of the claim's
+ * statement, one clock for every instance. The due time (`next_attempt_at`) stays on the caller's clock: the
+ * service schedules retries on its own clock (a test's clock included), and an instance running a little
+ * ahead merely sends a retry a little early. Recording an attempt needs no clock at all: it checks the holder's
+ * name and the attempt number, which a retake replaces, so a holder whose lease ran out unnoticed may still
+ * record its attempt (no one sent it again) and one that was overtaken cannot.
  */
 import type pg from 'pg';
 import type { AttemptOutcome, ClaimedDelivery, DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../types.ts';
+
+/** The database's time in epoch ms, like every time column here. */
+const DB_NOW_MS = '(extract(epoch FROM now()) * 1000)::bigint';
 
 const ENDPOINT_COLUMNS = `id, workspace_id AS "workspaceId", url, events, description, secret, created_at AS "createdAt"`;
 
@@ -59,11 +71,11 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
       const res = await q<ClaimedDelivery>(
         `WITH due AS (
            SELECT seq FROM webhook_deliveries
-           WHERE status = 'pending' AND next_attempt_at <= $2 AND locked_until <= $2
+           WHERE status = 'pending' AND next_attempt_at <= $2 AND locked_until <= ${DB_NOW_MS}
            ORDER BY next_attempt_at, seq LIMIT $4
            FOR UPDATE SKIP LOCKED
          ), claimed AS (
-           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = $3 FROM due WHERE d.seq = due.seq
+           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = ${DB_NOW_MS} + $3::bigint FROM due WHERE d.seq = due.seq
            RETURNING d.seq, d.endpoint_id, d.message_id, d.attempts, d.next_attempt_at
          )
          SELECT c.endpoint_id AS "endpointId", m.workspace_id AS "workspaceId", c.message_id AS "eventId", m.type AS "eventType",
@@ -71,7 +83,7 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
          FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id JOIN webhook_messages m ON m.id = c.message_id
          WHERE e.workspace_id = m.workspace_id
          ORDER BY c.next_attempt_at, c.seq`,
-        [holder, now, now + leaseMs, limit],
+        [holder, now, leaseMs, limit],
       );
       return res.rows;
     },
