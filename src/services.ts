@@ -11,9 +11,9 @@ import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { createLiveKitControl, type CallControl } from './control/livekit.ts';
 import { LiveKitSignature } from './ingest/signature.ts';
-import { framesOf } from './live/frames.ts';
 import { LiveHub } from './live/hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { cachedTenants } from './store/cached-tenants.ts';
 import { createEmbeddedStores } from './store/embedded/index.ts';
 import type { Stores } from './store/types.ts';
 import { WebhookService } from './webhooks/service.ts';
@@ -51,14 +51,20 @@ export interface ServiceOverrides {
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? pino({ level: config.logLevel });
   const clock = overrides.clock ?? Date.now;
-  const stores = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay);
+  const opened = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay);
+  // Every API request verifies its key: verified keys are trusted for a few seconds (see the module).
+  const stores: Stores = { ...opened, tenants: cachedTenants(opened.tenants, { ttlMs: config.keyCacheTtlMs }) };
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
-  calls.onChange('live', (workspaceId, deltas, now) => stores.feed.publish(workspaceId, deltas.flatMap((d) => framesOf(d, now))));
   const hub = new LiveHub({
     feed: stores.feed,
-    snapshot: async (workspaceId) => JSON.stringify(await calls.list(workspaceId)),
+    snapshot: (workspaceId) => calls.listBody(workspaceId),
+    keyStillValid: async (keyId) => {
+      const key = await stores.tenants.getKey(keyId);
+      return key !== undefined && key.revokedAt === null;
+    },
+    revalidateMs: 60_000,
     bufferBytes: config.streamBufferBytes,
     heartbeatMs: config.streamHeartbeatMs,
     log,

@@ -61,6 +61,29 @@ export function labelFor(score: number): SentimentLabel {
   return 'neutral';
 }
 
+/**
+ * Every new turn rescores the conversation's window (up to CUSTOMER_WINDOW turns of each role), but VADER
+ * costs tens of microseconds a sentence and was the largest cost of ingesting a turn. A text's score never
+ * changes, so scores are remembered by text: each turn is run through VADER once while it is in a window.
+ * Bounded (least recently used out first): enough for the windows of many thousands of talking calls, a
+ * few MB at most; a text that fell out is simply scored again.
+ */
+export const SCORE_MEMO_SIZE = 50_000;
+const scoreMemo = new Map<string, number>();
+
+function rememberedScore(text: string): number {
+  const known = scoreMemo.get(text);
+  if (known !== undefined) {
+    scoreMemo.delete(text);
+    scoreMemo.set(text, known);
+    return known;
+  }
+  const score = scoreText(text);
+  scoreMemo.set(text, score);
+  if (scoreMemo.size > SCORE_MEMO_SIZE) scoreMemo.delete(scoreMemo.keys().next().value as string);
+  return score;
+}
+
 /** Decayed mean of the newest `window` texts (texts oldest first); undefined when there are none. */
 function recencyWeightedMean(texts: readonly string[]): number | undefined {
   const recent = texts.slice(-CUSTOMER_WINDOW);
@@ -69,7 +92,7 @@ function recencyWeightedMean(texts: readonly string[]): number | undefined {
   let weights = 0;
   recent.forEach((text, i) => {
     const weight = DECAY ** (recent.length - 1 - i);
-    sum += weight * scoreText(text);
+    sum += weight * rememberedScore(text);
     weights += weight;
   });
   return sum / weights;

@@ -7,10 +7,12 @@ import type { WebhookEvent } from 'livekit-server-sdk';
 import type { ConversationAnalyzer, Insights } from '../analysis/index.ts';
 import { applyEvent, type Call } from '../domain/call.ts';
 import { describeChange, type CallDelta } from '../domain/changes.ts';
+import { framesOf } from '../live/frames.ts';
 import type { CallEvent } from '../domain/events.ts';
-import { toActiveCallDetails, toActiveCallItem, type ActiveCallDetails, type ActiveCallItem } from '../domain/view.ts';
+import { toActiveCallDetails, type ActiveCallDetails } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
 import { mapWebhook } from '../ingest/livekit.ts';
+import { listResponse, type ListQuery } from './list.ts';
 import type { CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { CallControl } from '../control/livekit.ts';
@@ -37,8 +39,8 @@ export function newCallId(): string {
 }
 
 /**
- * Told of every committed change, after the store made it durable: the live stream and outgoing webhooks
- * listen here. A listener's failure is logged and counted; it never fails the ingest that was already
+ * Told of every committed change, after the store made it durable: outgoing webhooks listen here. (The
+ * live stream does not: its frames are appended by the store as part of the commit, see `CallFolder.frames`.) A listener's failure is logged and counted; it never fails the ingest that was already
  * acknowledged to the store (the events are recorded; re-sending them would be deduplicated away).
  */
 export type ChangeListener = (workspaceId: string, deltas: readonly CallDelta[], now: number) => Promise<void> | void;
@@ -48,6 +50,11 @@ export class CallService {
   private readonly listeners: { name: string; fn: ChangeListener }[] = [];
   /** Room names already logged as not belonging to a known workspace (log once, not per event). */
   private readonly unknownRoomsLogged = new Set<string>();
+  /**
+   * Workspaces webhooks named that exist: a workspace is never deleted, so once seen it need not be looked up
+   * again (a store query per webhook otherwise). Unknown ones are asked again every time.
+   */
+  private readonly knownWorkspaces = new Set<string>();
 
   constructor(
     private readonly calls: CallStore,
@@ -59,15 +66,18 @@ export class CallService {
   ) {
     this.folder = {
       newCallId,
-      apply: (call, event, now) => {
-        const next = applyEvent(call, event, now);
-        if (event.type === 'transcript') {
-          const s = this.analyzer.sentiment(next.transcript);
-          next.sentiment = s.label;
-          next.sentimentScore = s.score;
-        }
-        return next;
+      apply: applyEvent,
+      // Sentiment depends on the transcript alone: scored once per batch, and only when a turn was added.
+      finish: (before, after) => {
+        if (before && before.turnCount === after.turnCount) return after;
+        const s = this.analyzer.sentiment(after.transcript);
+        return { ...after, sentiment: s.label, sentimentScore: s.score };
       },
+      frames: (changes, now) =>
+        changes.flatMap((c) => {
+          const delta = describeChange(c.before, c.after);
+          return delta ? framesOf(delta, now) : [];
+        }),
     };
   }
 
@@ -128,16 +138,25 @@ export class CallService {
   }
 
   private async resolveWorkspace(named: string | null, roomSid: string | null): Promise<string | undefined> {
-    if (named && (await this.tenants.getWorkspace(named))) return named;
+    if (named && (this.knownWorkspaces.has(named) || (await this.tenants.getWorkspace(named)))) {
+      if (this.knownWorkspaces.size >= 100_000) this.knownWorkspaces.clear();
+      this.knownWorkspaces.add(named);
+      return named;
+    }
     // Metadata may be missing from an event (or set after creation): fall back to the room's known call.
     if (roomSid) return this.calls.workspaceOfRoomSid(roomSid);
     return undefined;
   }
 
-  async list(workspaceId: string): Promise<{ data: ActiveCallItem[]; count: number; timestamp: string }> {
-    const now = this.clock();
-    const calls = await this.calls.listActive(workspaceId);
-    return { data: calls.map((c) => toActiveCallItem(c, now)), count: calls.length, timestamp: new Date(now).toISOString() };
+  /** The list response's JSON bytes (`{data, count, timestamp}`, and `nextCursor` when paging): see calls/list.ts. */
+  async listBytes(workspaceId: string, query: ListQuery = {}): Promise<Buffer> {
+    const views = await this.calls.listViews(workspaceId);
+    return listResponse(views, query, this.clock());
+  }
+
+  /** The same, as a string. */
+  async listBody(workspaceId: string, query: ListQuery = {}): Promise<string> {
+    return (await this.listBytes(workspaceId, query)).toString('utf8');
   }
 
   async activeCall(workspaceId: string, roomName: string): Promise<Call> {

@@ -2,7 +2,7 @@
  * The wire shapes of the Active Calls API, derived from a call. Field names and types follow the reference
  * field for field; where the reference says "string" and the value is unknown, the value is "".
  */
-import { callType, startedAt, type Call, type ParticipantSession, type Sentiment, type Turn } from './call.ts';
+import { callType, startedAt, type Call, type CallType, type ParticipantSession, type Sentiment, type Turn } from './call.ts';
 
 export interface ListParticipant {
   identity: string;
@@ -125,5 +125,45 @@ export function toActiveCallDetails(call: Call, transcript: readonly Turn[], now
       metadata: parseMetadata(p.metadata),
       joinedAt: iso(p.joinedAt),
     })),
+  };
+}
+
+/**
+ * An active call's list item, serialised once: every field but `duration` is fixed until the call changes,
+ * while `duration` moves every second and the list is asked for far more often than calls change. So the
+ * item is kept as the JSON before and after the duration's digits, plus what the list filters and orders on.
+ */
+export interface ListView {
+  id: string;
+  /** Start time (ms): the list's order and the base of `duration`. */
+  startedAt: number;
+  type: CallType;
+  aiAgentName: string;
+  sentiment: Sentiment;
+  transferRequested: boolean;
+  /** The item's JSON up to and including `"duration":`. */
+  head: string;
+  /** The item's JSON after the duration's digits, to its closing brace. */
+  tail: string;
+}
+
+const DURATION_AT_START = ',"duration":0,';
+
+/** The list view of an active call; `head + durationSeconds(call, now) + tail` is `JSON.stringify(toActiveCallItem(call, now))`. */
+export function toListView(call: Call): ListView {
+  const start = startedAt(call);
+  const item = toActiveCallItem(call, start);
+  const json = JSON.stringify(item);
+  // Every earlier value is a JSON string, in which a quote is always escaped: the first match is the field.
+  const at = json.indexOf(DURATION_AT_START);
+  return {
+    id: item.id,
+    startedAt: start,
+    type: item.type,
+    aiAgentName: item.aiAgentName,
+    sentiment: item.sentiment,
+    transferRequested: item.transferRequested,
+    head: json.slice(0, at + DURATION_AT_START.length - 2),
+    tail: json.slice(at + DURATION_AT_START.length - 1),
   };
 }

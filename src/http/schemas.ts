@@ -53,10 +53,54 @@ export const activeCallItemSchema = z.object({
   participants: z.array(listParticipantSchema),
 });
 
+/**
+ * Filters and paging of the list. Every parameter is optional; one the API does not know is refused (400,
+ * `field` naming it) rather than ignored, so a misspelt filter never silently lists everything.
+ */
+const listQueryShape = z
+  .object({
+    type: z.enum(['phone', 'web']).optional().describe('only phone calls (a SIP participant) or only web calls'),
+    agent: z.string().min(1).max(256).optional().describe('only calls whose `aiAgentName` is exactly this'),
+    sentiment: sentimentSchema.optional().describe('only calls with this sentiment'),
+    transferRequested: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .optional()
+      .describe('only calls where a transfer to a human was (`true`) or was not (`false`) requested'),
+    limit: z
+      .string()
+      .regex(/^[0-9]{1,4}$/, 'expected a whole number from 1 to 1000')
+      .transform(Number)
+      .pipe(z.number().int().min(1, 'expected a whole number from 1 to 1000').max(1000, 'expected a whole number from 1 to 1000'))
+      .optional()
+      .describe('page size, 1 to 1000; the response then carries `nextCursor`'),
+    cursor: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe('`nextCursor` of the previous page, with the same filters (`limit` may change; without it, the same page size)'),
+  })
+  // Loose, then refused key by key: a strict object would report them all at the object, naming none.
+  .loose();
+
+export const listQuerySchema = listQueryShape.superRefine((query, ctx) => {
+  for (const key of Object.keys(query)) {
+    if (!Object.hasOwn(listQueryShape.shape, key)) ctx.addIssue({ code: 'custom', path: [key], message: 'unknown query parameter' });
+  }
+});
+
 export const listResponseSchema = z.object({
   data: z.array(activeCallItemSchema).describe('active calls, oldest first (start time, then id)'),
-  count: z.number().int(),
+  count: z.number().int().describe('every active call that matches the filters (not only this page)'),
   timestamp: isoDate,
+  nextCursor: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      'only when paging (`limit` or `cursor` given): pass it as `cursor` for the next page; null on the last page. Opaque. A call that stays active is listed exactly once across the pages, whatever starts or ends meanwhile',
+    ),
 });
 
 export const detailsResponseSchema = z.object({

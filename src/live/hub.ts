@@ -14,14 +14,15 @@ import type { Logger } from 'pino';
 import type { Gauge, Counter } from 'prom-client';
 import type { FeedEntry, LiveFeed } from '../store/types.ts';
 
+export type CloseReason = 'overflow' | 'shutdown' | 'error' | 'revoked';
+
 /** One connected client's transport (SSE response or WebSocket). */
 export interface StreamSink {
   send(event: string, id: string | undefined, data: string): void;
   /** Bytes written but not yet taken by the client's socket. */
   buffered(): number;
   heartbeat(): void;
-  /** `reason` is 'overflow', 'shutdown' or 'error'. */
-  close(reason: 'overflow' | 'shutdown' | 'error'): void;
+  close(reason: CloseReason): void;
 }
 
 export interface HubOptions {
@@ -30,17 +31,24 @@ export interface HubOptions {
   snapshot: (workspaceId: string) => Promise<string>;
   bufferBytes: number;
   heartbeatMs: number;
+  /** Whether the API key a client connected with still stands; checked every `revalidateMs`. */
+  keyStillValid: (keyId: string) => Promise<boolean>;
+  revalidateMs: number;
   log: Logger;
   metrics: { streamClients: Gauge; streamOverflows: Counter };
 }
 
 interface Client {
   workspaceId: string;
+  /** The API key the client connected with (directly or through a stream token). */
+  keyId: string;
   sink: StreamSink;
   /** Id of the newest entry the client has (or its snapshot included). */
   lastId: string | undefined;
   /** Entries that arrived while the starting point was being read; null once live. */
   queue: FeedEntry[] | null;
+  /** The shared log reported a gap while this client was still starting: catch up once more after. */
+  resync: boolean;
   closed: boolean;
 }
 
@@ -51,6 +59,7 @@ export class LiveHub {
   private readonly clients = new Map<string, Set<Client>>();
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private revalidateTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: HubOptions) {}
 
@@ -62,6 +71,8 @@ export class LiveHub {
     );
     this.timer = setInterval(() => this.heartbeat(), this.opts.heartbeatMs);
     this.timer.unref();
+    this.revalidateTimer = setInterval(() => void this.revalidate(), this.opts.revalidateMs);
+    this.revalidateTimer.unref();
   }
 
   get size(): number {
@@ -75,8 +86,13 @@ export class LiveHub {
    * otherwise, then every new entry. `leave` is to be called when the client goes away (at any time, even
    * before `ready`); `ready` settles once the starting point is sent (a failure closes the client).
    */
-  connect(workspaceId: string, sink: StreamSink, lastEventId: string | undefined): { leave: () => void; ready: Promise<void> } {
-    const client: Client = { workspaceId, sink, lastId: undefined, queue: [], closed: false };
+  connect(
+    workspaceId: string,
+    keyId: string,
+    sink: StreamSink,
+    lastEventId: string | undefined,
+  ): { leave: () => void; ready: Promise<void> } {
+    const client: Client = { workspaceId, keyId, sink, lastId: undefined, queue: [], resync: false, closed: false };
     let set = this.clients.get(workspaceId);
     if (!set) this.clients.set(workspaceId, (set = new Set()));
     set.add(client);
@@ -93,6 +109,7 @@ export class LiveHub {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     if (this.timer) clearInterval(this.timer);
+    if (this.revalidateTimer) clearInterval(this.revalidateTimer);
     for (const set of this.clients.values()) for (const client of set) this.close(client, 'shutdown');
   }
 
@@ -113,6 +130,11 @@ export class LiveHub {
     const queued = client.queue ?? [];
     client.queue = null;
     for (const entry of queued) this.deliver(client, entry);
+    if (client.resync && !client.closed) {
+      client.resync = false;
+      client.queue = [];
+      await this.catchUp(client, client.lastId);
+    }
   }
 
   private dispatch(entry: FeedEntry): void {
@@ -152,7 +174,11 @@ export class LiveHub {
   private resyncAll(): void {
     for (const set of this.clients.values()) {
       for (const client of set) {
-        if (client.closed || client.queue) continue;
+        if (client.closed) continue;
+        if (client.queue) {
+          client.resync = true; // still reading its starting point; it catches up again right after
+          continue;
+        }
         client.queue = [];
         this.catchUp(client, client.lastId).catch((err: unknown) => {
           this.opts.log.warn({ err, workspaceId: client.workspaceId }, 'live stream could not catch up');
@@ -162,11 +188,36 @@ export class LiveHub {
     }
   }
 
+  /**
+   * A stream outlives the check made when it opened: a key revoked since then closes its clients (one
+   * lookup per distinct key). A store that cannot answer keeps the streams: an outage is not a revocation.
+   */
+  async revalidate(): Promise<void> {
+    const keys = new Set<string>();
+    for (const set of this.clients.values()) for (const client of set) keys.add(client.keyId);
+    for (const keyId of keys) {
+      let valid: boolean;
+      try {
+        valid = await this.opts.keyStillValid(keyId);
+      } catch {
+        continue;
+      }
+      if (valid) continue;
+      for (const set of [...this.clients.values()]) {
+        for (const client of [...set]) {
+          if (client.keyId !== keyId || client.closed) continue;
+          client.sink.send('revoked', undefined, JSON.stringify({ message: 'the API key of this stream was revoked' }));
+          this.close(client, 'revoked');
+        }
+      }
+    }
+  }
+
   private heartbeat(): void {
     for (const set of this.clients.values()) for (const client of set) if (!client.closed) client.sink.heartbeat();
   }
 
-  private close(client: Client, reason: 'overflow' | 'shutdown' | 'error'): void {
+  private close(client: Client, reason: CloseReason): void {
     if (!client.closed) {
       client.closed = true;
       client.sink.close(reason);

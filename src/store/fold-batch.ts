@@ -82,5 +82,7 @@ export function foldBatch(
     if (event.type === 'transcript')
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
-  return { applied: appliedIds.length, duplicates, changes: [...touched.values()], appliedIds, turns };
+  const finish = folder.finish;
+  const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after) } : c));
+  return { applied: appliedIds.length, duplicates, changes, appliedIds, turns };
 }

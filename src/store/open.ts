@@ -27,6 +27,8 @@ export async function connectRedis(url: string, log?: Logger, connectionName?: s
   const redis = new Redis(url, {
     ...(connectionName ? { connectionName } : {}),
     enableOfflineQueue: false,
+    // Commands issued in the same tick (several per ingest, many ingests at once) go out in one write.
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 3_000,
     lazyConnect: true,
@@ -49,7 +51,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
   const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log) : undefined;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
-  const feed =
+  const redisFeed =
     config.redisUrl && redis
       ? createRedisFeed(
           redis,
@@ -58,6 +60,10 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
           config.streamReplay,
         )
       : undefined;
+  // Only the calls that reach Redis are guarded: compare and subscribe are local and synchronous.
+  const feed = redisFeed
+    ? { ...redisFeed, ...guard('Redis', { publish: redisFeed.publish, since: redisFeed.since, head: redisFeed.head }) }
+    : createMemoryFeed(config.streamReplay);
   const embedded = () => {
     if (!db) throw new Error('embedded store not opened');
     return db;
@@ -65,11 +71,10 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const archive = pg?.archive ?? createEmbeddedArchive(embedded());
   return {
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
-    calls: redis ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive)) : createEmbeddedCalls(embedded(), pg?.archive),
-    // Only the calls that reach Redis are guarded: compare and subscribe are local and synchronous.
-    feed: feed
-      ? { ...feed, ...guard('Redis', { publish: feed.publish, since: feed.since, head: feed.head }) }
-      : createMemoryFeed(config.streamReplay),
+    calls: redis
+      ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay))
+      : createEmbeddedCalls(embedded(), pg?.archive, feed),
+    feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
     tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
@@ -79,7 +84,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
       if (redis) await guard('Redis', { ping: () => redis.ping() }).ping();
     },
     async close() {
-      feed?.close();
+      redisFeed?.close();
       redis?.disconnect();
       await pg?.close();
       if (db?.open) db.close();

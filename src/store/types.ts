@@ -5,6 +5,7 @@
  */
 import type { Call, Turn } from '../domain/call.ts';
 import type { CallEvent } from '../domain/events.ts';
+import type { ListView } from '../domain/view.ts';
 
 export interface Workspace {
   id: string;
@@ -37,6 +38,18 @@ export interface TenantStore {
 export interface CallFolder {
   newCallId(): string;
   apply(call: Call, event: CallEvent, now: number): Call;
+  /**
+   * Called once for each call a batch changed, after all of the batch's events were applied, with the call as
+   * it was before the batch: for what depends only on the final state (sentiment), so a batch of 20 turns
+   * scores the conversation once rather than 20 times.
+   */
+  finish?(before: Call | undefined, after: Call): Call;
+  /**
+   * The live feed's frames for a committed batch's changes. The store appends them to the feed as part of
+   * the commit (Redis: in the same script; embedded: before anything else can commit), so the feed's order
+   * is the commit order, across instances too.
+   */
+  frames(changes: readonly CallChange[], now: number): { event: string; data: string }[];
 }
 
 export interface CallChange {
@@ -60,6 +73,11 @@ export interface CallStore {
   ingest(workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): Promise<IngestResult>;
   /** The workspace's active calls, oldest first (start time, then id). */
   listActive(workspaceId: string): Promise<Call[]>;
+  /**
+   * The same calls, in the same order, as list views (`toListView`): what the list route sends. A backend
+   * keeps them serialised between changes of a call and reads no more than they hold (not the live turns).
+   */
+  listViews(workspaceId: string): Promise<readonly ListView[]>;
   getActive(workspaceId: string, roomName: string): Promise<Call | undefined>;
   /** The most recently ended call of a room name, if any. */
   latestEnded(workspaceId: string, roomName: string): Promise<Call | undefined>;
@@ -236,7 +254,8 @@ export interface WebhookStore {
   enqueue(message: WebhookMessage, now: number): Promise<number>;
   /**
    * Takes up to `limit` pending deliveries due at `now` (oldest due first) that no one holds, for `holder`
-   * until `now + leaseMs`. Two concurrent claims never return the same delivery.
+   * for `leaseMs`. Two concurrent claims never return the same delivery. The lease is measured on the store's
+   * own clock (the database's), never on `now`: instances whose clocks differ cannot break each other's leases.
    */
   claim(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
   /**

@@ -65,3 +65,17 @@ export async function startServer(env: Record<string, string>, port?: number): P
     },
   };
 }
+
+/**
+ * Polls `fetchStatus` until it answers `status`, for up to `withinMs`; returns the last status seen. For
+ * what another process changes and a server sees within a bounded time (a revoked API key: within
+ * LIVECALLS_KEY_CACHE_TTL).
+ */
+export async function statusWithin(fetchStatus: () => Promise<number>, status: number, withinMs: number): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const seen = await fetchStatus();
+    if (seen === status || Date.now() > deadline) return seen;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

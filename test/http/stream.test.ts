@@ -240,6 +240,24 @@ describe('stream tokens', () => {
     expect((await sse(`/v2/api/active-calls/stream?token=${fresh}`, {})).status).toBe(401);
   });
 
+  it('a stream whose key is revoked is told and closed at the next check', async () => {
+    const tok = (await token()).json<{ token: string }>().token;
+    const viaToken = await sse(`/v2/api/active-calls/stream?token=${tok}`, {});
+    const viaHeaders = await sse('/v2/api/active-calls/stream');
+    const other = await t.newWorkspace('other');
+    const unrelated = await sse('/v2/api/active-calls/stream', other.headers);
+    for (const c of [viaToken, viaHeaders, unrelated]) await c.next((f) => f.event === 'snapshot');
+    await t.services.hub.revalidate();
+    expect(t.services.hub.size).toBe(3);
+    await t.services.stores.tenants.revokeKey(t.ws.keyId, t.clock.now);
+    await t.services.hub.revalidate();
+    for (const c of [viaToken, viaHeaders]) {
+      await c.ended;
+      expect(c.frames.at(-1)?.event).toBe('revoked');
+    }
+    expect(t.services.hub.size).toBe(1);
+  });
+
   it('are bound to their workspace and validate their input', async () => {
     const other = await t.newWorkspace('other');
     const theirs = (await token(other.headers)).json<{ token: string }>().token;

@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/app.ts';
-import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.ts';
+import { ROOT, startServer, statusWithin, type ServerProcess } from '../helpers/server-process.ts';
 
 const run = promisify(execFile);
 const dataDir = tempDir('livecalls-cli-');
@@ -22,7 +22,7 @@ async function cli(...args: string[]): Promise<{ stdout: string; stderr: string;
 }
 
 beforeAll(async () => {
-  server = await startServer({ LIVECALLS_DATA_DIR: dataDir });
+  server = await startServer({ LIVECALLS_DATA_DIR: dataDir, LIVECALLS_KEY_CACHE_TTL: '1s' });
 });
 afterAll(async () => {
   await server.kill();
@@ -48,7 +48,8 @@ describe('livecalls CLI', () => {
     const revoked = await cli('keys', 'revoke', second.keyId);
     expect(revoked.code).toBe(0);
     expect(JSON.parse(revoked.stdout)).toEqual({ keyId: second.keyId, revoked: true });
-    expect((await list(second.apiKey)).status).toBe(401);
+    // The server trusts a verified key for LIVECALLS_KEY_CACHE_TTL; the CLI is another process.
+    expect(await statusWithin(async () => (await list(second.apiKey)).status, 401, 3_000)).toBe(401);
     expect((await list(apiKey)).status).toBe(200);
   });
 

@@ -10,7 +10,7 @@ import { signWebhook } from '../../src/simulate/sign.ts';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
 import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
 import { participant, room, webhook } from '../helpers/livekit.ts';
-import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.ts';
+import { ROOT, startServer, statusWithin, type ServerProcess } from '../helpers/server-process.ts';
 
 const run = promisify(execFile);
 const up = (await redisReachable()) && (await pgReachable());
@@ -31,6 +31,7 @@ beforeAll(async () => {
     LIVECALLS_DATA_DIR: dir,
     LIVEKIT_API_KEY: LK_KEY,
     LIVEKIT_API_SECRET: LK_SECRET,
+    LIVECALLS_KEY_CACHE_TTL: '1s',
   };
   a = await startServer(env);
   b = await startServer(env);
@@ -101,12 +102,19 @@ describe.skipIf(!up)('two instances sharing Redis and PostgreSQL', () => {
     const insights = await (await fetch(`${b.url}/v2/api/active-calls/call-multi/insights`, { headers })).json();
     expect(insights.topics).toContain('billing');
 
-    // A key made by the CLI works on both; revoked, both refuse it at once.
+    // A key made by the CLI works on both; revoked, both refuse it within the key cache's TTL (1 s here).
     const extra = await cli('keys', 'create', '--workspace', workspaceId);
     const extraHeaders = { 'x-api-key': extra.apiKey ?? '', 'x-workspace-id': workspaceId };
     for (const s of [a, b]) expect((await fetch(`${s.url}/v2/api/active-calls`, { headers: extraHeaders })).status).toBe(200);
     await cli('keys', 'revoke', extra.keyId ?? '');
-    for (const s of [a, b]) expect((await fetch(`${s.url}/v2/api/active-calls`, { headers: extraHeaders })).status).toBe(401);
+    for (const s of [a, b]) {
+      const status = await statusWithin(
+        async () => (await fetch(`${s.url}/v2/api/active-calls`, { headers: extraHeaders })).status,
+        401,
+        3_000,
+      );
+      expect(status).toBe(401);
+    }
 
     // LiveKit's retry of room_finished reaches both instances at once.
     const finished = webhook('room_finished', r, now, undefined, 'EV_finish_once');

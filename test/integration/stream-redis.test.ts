@@ -105,4 +105,34 @@ describe.skipIf(!up)('live stream on Redis, two instances', () => {
     await onA.next(started('resume-2'));
     expect(onA.frames.map((f) => f.event)).toEqual(['call.started']);
   });
+
+  it('frames follow commit order: under concurrent writes from both instances, the last frame is the final state', async () => {
+    const onB = await sse(1);
+    await onB.next((f) => f.event === 'snapshot');
+    const t0 = Date.now();
+    const posts = Array.from({ length: 40 }, (_, i) =>
+      postAgentEvents(instance(i % 2 === 0 ? 0 : 1).app, 'busy', [turn(i % 3 === 0 ? 'agent' : 'customer', `turn ${i}`, t0 + i)], {
+        headers,
+      }),
+    );
+    for (const res of await Promise.all(posts)) expect(res.statusCode).toBe(202);
+    const list = (await instance(0).app.inject({ url: '/v2/api/active-calls', headers })).json<{ data: { roomName: string }[] }>();
+    const final = list.data.find((c) => c.roomName === 'busy');
+    const deadline = Date.now() + 5_000;
+    const busyFrames = () => onB.frames.filter((f) => f.event !== 'snapshot' && f.data.includes('"roomName":"busy"'));
+    let newTurns: string[] = [];
+    for (;;) {
+      newTurns = busyFrames().flatMap(
+        (f) => (JSON.parse(f.data) as { newTurns?: { content: string }[] }).newTurns?.map((n) => n.content) ?? [],
+      );
+      const started = busyFrames().filter((f) => f.event === 'call.started').length;
+      if (newTurns.length + started >= 40 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const last = busyFrames().at(-1);
+    const lastCall = (JSON.parse(last?.data ?? '{}') as { call: Record<string, unknown> }).call;
+    expect({ ...lastCall, duration: 0 }).toEqual({ ...final, duration: 0 });
+    // Each turn is announced once (the first one with call.started).
+    expect(new Set(newTurns).size).toBe(newTurns.length);
+  });
 });

@@ -70,8 +70,10 @@ function wsSink(socket: WebSocket): StreamSink {
       if (reason === 'overflow') {
         socket.close(1013, 'too far behind');
         setTimeout(() => socket.terminate(), OVERFLOW_GRACE_MS).unref();
+      } else if (reason === 'shutdown') {
+        socket.close(1001, 'server shutting down');
       } else {
-        socket.close(reason === 'shutdown' ? 1001 : 1011, reason === 'shutdown' ? 'server shutting down' : 'stream error');
+        socket.close(reason === 'revoked' ? 1008 : 1011, reason === 'revoked' ? 'API key revoked' : 'stream error');
       }
     },
   };
@@ -89,6 +91,8 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       {
         onRequest: streamAuth,
         config: { rateLimit: false },
+        // The URL may carry a stream token: keep it out of the routine request log.
+        logLevel: 'warn',
         schema: {
           tags: ['live'],
           summary: "Server-Sent Events: the workspace's active calls as they change",
@@ -100,7 +104,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { workspaceId } = authOf(request);
+        const { workspaceId, principal } = authOf(request);
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -110,8 +114,10 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
           'x-accel-buffering': 'no',
         });
         reply.raw.write('retry: 3000\n\n');
-        const { leave } = services.hub.connect(workspaceId, sseSink(reply), lastEventIdOf(request));
+        const { leave } = services.hub.connect(workspaceId, principal, sseSink(reply), lastEventIdOf(request));
         reply.raw.on('close', leave);
+        // The client may have gone while it was being authenticated: then 'close' has fired already.
+        if (reply.raw.destroyed || request.raw.destroyed) leave();
       },
     );
 
@@ -121,6 +127,8 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
         websocket: true,
         onRequest: streamAuth,
         config: { rateLimit: false },
+        // The URL may carry a stream token: keep it out of the routine request log.
+        logLevel: 'warn',
         schema: {
           tags: ['live'],
           summary: 'WebSocket: the same frames as the SSE stream, as JSON messages {event, id, data}',
@@ -130,10 +138,11 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       (socket, request) => {
-        const { workspaceId } = authOf(request);
-        const { leave } = services.hub.connect(workspaceId, wsSink(socket), lastEventIdOf(request));
+        const { workspaceId, principal } = authOf(request);
+        const { leave } = services.hub.connect(workspaceId, principal, wsSink(socket), lastEventIdOf(request));
         socket.on('close', leave);
         socket.on('error', leave);
+        if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) leave();
         // Clients only listen; anything they send is ignored.
       },
     );

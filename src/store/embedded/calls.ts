@@ -7,36 +7,38 @@ import type Database from 'better-sqlite3';
 import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { CallEvent } from '../../domain/events.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
-import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
+import { ActiveRooms } from './active-rooms.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed } from '../types.ts';
 
 interface CallRow {
   state: string;
 }
 
-function byStart(a: Call, b: Call): number {
-  return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 /**
+ * `feed`: the live feed each committed batch's frames are appended to.
  * `archive`: an external archive (PostgreSQL) that ended calls are copied to; without one, this store is
  * its own archive. A copy that fails is remembered in `archive_pending` and retried by `archivePending`.
  */
-export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore): CallStore {
-  /** workspaceId -> roomName -> active call */
-  const active = new Map<string, Map<string, Call>>();
+export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore, feed?: LiveFeed): CallStore {
+  /** workspaceId -> roomName -> active call (kept in list order too) */
+  const active = new Map<string, ActiveRooms>();
   for (const row of db.prepare<[], CallRow>('SELECT state FROM calls WHERE active = 1').iterate()) {
     const call = JSON.parse(row.state) as Call;
     roomsOf(call.workspaceId).set(call.roomName, call);
   }
 
-  function roomsOf(workspaceId: string): Map<string, Call> {
+  function roomsOf(workspaceId: string): ActiveRooms {
     let rooms = active.get(workspaceId);
-    if (!rooms) active.set(workspaceId, (rooms = new Map()));
+    if (!rooms) active.set(workspaceId, (rooms = new ActiveRooms()));
     return rooms;
   }
 
   const seenInsert = db.prepare('INSERT OR IGNORE INTO seen_events (workspace_id, id, seen_at) VALUES (?, ?, ?)');
-  const selectBySid = db.prepare<[string, string], CallRow>('SELECT state FROM calls WHERE workspace_id = ? AND room_sid = ?');
+  // `room_sid <> ''` lets SQLite use the partial index calls_room_sid (it cannot prove that of a bound value);
+  // without it every webhook scanned all of the workspace's calls, or all calls.
+  const selectBySid = db.prepare<[string, string], CallRow>(
+    "SELECT state FROM calls WHERE workspace_id = ? AND room_sid = ? AND room_sid <> ''",
+  );
   const selectLatestEnded = db.prepare<[string, string], CallRow>(
     'SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? AND active = 0 ORDER BY ended_at DESC LIMIT 1',
   );
@@ -50,7 +52,9 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   );
   const insertTurn = db.prepare('INSERT OR IGNORE INTO turns (call_id, id, role, content, at) VALUES (?, ?, ?, ?, ?)');
   const selectTurns = db.prepare<[string], Turn>('SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at, id');
-  const selectWorkspaceBySid = db.prepare<[string], { workspace_id: string }>('SELECT workspace_id FROM calls WHERE room_sid = ? LIMIT 1');
+  const selectWorkspaceBySid = db.prepare<[string], { workspace_id: string }>(
+    "SELECT workspace_id FROM calls WHERE room_sid = ? AND room_sid <> '' LIMIT 1",
+  );
   const selectIdle = db.prepare<[number, number], { workspace_id: string; room_name: string }>(
     'SELECT workspace_id, room_name FROM calls WHERE active = 1 AND last_activity_at < ? LIMIT ?',
   );
@@ -73,6 +77,32 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
 
   const selectSeen = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM seen_events WHERE workspace_id = ? AND id = ?');
 
+  /**
+   * Group commit. The commit was the largest fixed cost of a request (WAL frames for every touched page, and
+   * the checkpoints they bring; an fsync with LIVECALLS_SYNC=full), so batches that arrive together (within one
+   * turn of the event loop) are applied in ONE transaction, each in its own savepoint, and each is answered only
+   * once that transaction has committed: acknowledged still means durable. A batch that throws rolls back
+   * alone; a commit that fails fails every batch of the group, and nothing of it reaches memory.
+   */
+  interface Queued {
+    workspaceId: string;
+    roomName: string;
+    events: readonly CallEvent[];
+    folder: CallFolder;
+    now: number;
+    resolve(result: IngestResult): void;
+    reject(err: unknown): void;
+  }
+  let queued: Queued[] = [];
+  /** What the group being applied made of each room's active call (null: none), not yet in `active`. */
+  const uncommitted = new Map<string, { workspaceId: string; roomName: string; call: Call | null }>();
+  const roomKey = (workspaceId: string, roomName: string) => `${workspaceId}\u0000${roomName}`;
+
+  function activeIn(workspaceId: string, roomName: string): Call | undefined {
+    const pending = uncommitted.get(roomKey(workspaceId, roomName));
+    return pending ? (pending.call ?? undefined) : roomsOf(workspaceId).get(roomName);
+  }
+
   const ingestTx = db.transaction(
     (workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): IngestResult => {
       const bySid = new Map<string, Call>();
@@ -81,7 +111,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
         if (call) bySid.set(sid, call);
       }
       const snapshot = {
-        active: roomsOf(workspaceId).get(roomName),
+        active: activeIn(workspaceId, roomName),
         latestEnded: parse(selectLatestEnded.get(workspaceId, roomName)),
         bySid,
       };
@@ -94,6 +124,54 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
     },
   );
+
+  type Outcome = { ok: true; result: IngestResult } | { ok: false; err: unknown };
+
+  const groupTx = db.transaction((group: readonly Queued[]): Outcome[] =>
+    group.map((q): Outcome => {
+      try {
+        // Nested in the group's transaction, so better-sqlite3 runs it in a savepoint.
+        const result = ingestTx(q.workspaceId, q.roomName, q.events, q.folder, q.now);
+        for (const { after } of result.changes) {
+          const key = roomKey(q.workspaceId, after.roomName);
+          const current = activeIn(q.workspaceId, after.roomName);
+          if (isActive(after)) uncommitted.set(key, { workspaceId: q.workspaceId, roomName: after.roomName, call: after });
+          else if (current?.id === after.id) uncommitted.set(key, { workspaceId: q.workspaceId, roomName: after.roomName, call: null });
+        }
+        return { ok: true, result };
+      } catch (err) {
+        // SQLite itself rolled the whole transaction back (disk full, I/O error): the group fails.
+        if (!db.inTransaction) throw err;
+        return { ok: false, err };
+      }
+    }),
+  );
+
+  function flush(): void {
+    const group = queued;
+    queued = [];
+    let outcomes: Outcome[];
+    try {
+      outcomes = groupTx.immediate(group);
+    } catch (err) {
+      uncommitted.clear();
+      for (const q of group) q.reject(err);
+      return;
+    }
+    // The transaction committed: only now does memory follow.
+    for (const { workspaceId, roomName, call } of uncommitted.values()) {
+      if (call) roomsOf(workspaceId).set(roomName, call);
+      else roomsOf(workspaceId).delete(roomName);
+    }
+    uncommitted.clear();
+    group.forEach((q, i) => {
+      const outcome = outcomes[i];
+      // In commit order, before any other group can commit (the in-process feed appends synchronously).
+      if (outcome?.ok && outcome.result.changes.length > 0) void feed?.publish(q.workspaceId, q.folder.frames(outcome.result.changes, q.now));
+      if (outcome?.ok) q.resolve(outcome.result);
+      else q.reject(outcome ? outcome.err : new Error('batch was not applied'));
+    });
+  }
 
   function write(call: Call): void {
     upsertCall.run({
@@ -111,13 +189,11 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
 
   return {
     async ingest(workspaceId, roomName, events, folder, now) {
-      const result = ingestTx.immediate(workspaceId, roomName, events, folder, now);
-      // The transaction committed: only now does memory follow.
-      const rooms = roomsOf(workspaceId);
-      for (const { after } of result.changes) {
-        if (isActive(after)) rooms.set(after.roomName, after);
-        else if (rooms.get(after.roomName)?.id === after.id) rooms.delete(after.roomName);
-      }
+      const result = await new Promise<IngestResult>((resolve, reject) => {
+        queued.push({ workspaceId, roomName, events, folder, now, resolve, reject });
+        // After the current I/O phase, so every request that arrived with this one joins its group.
+        if (queued.length === 1) setImmediate(flush);
+      });
       for (const { after } of result.changes) {
         // Failure leaves it pending: the sweeper retries, and the event itself is safely recorded.
         if (!isActive(after)) await copyToArchive(after).catch(() => undefined);
@@ -125,7 +201,10 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       return result;
     },
     async listActive(workspaceId) {
-      return [...(active.get(workspaceId)?.values() ?? [])].sort(byStart);
+      return active.get(workspaceId)?.sorted() ?? [];
+    },
+    async listViews(workspaceId) {
+      return active.get(workspaceId)?.views() ?? [];
     },
     async getActive(workspaceId, roomName) {
       return active.get(workspaceId)?.get(roomName);

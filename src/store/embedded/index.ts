@@ -11,10 +11,11 @@ export const DEFAULT_REPLAY = 1_000;
 
 export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal', replay = DEFAULT_REPLAY): Stores {
   const db = openDatabase(dataDir, sync);
+  const feed = createMemoryFeed(replay);
   return {
     tenants: createEmbeddedTenants(db),
-    calls: createEmbeddedCalls(db),
-    feed: createMemoryFeed(replay),
+    calls: createEmbeddedCalls(db, undefined, feed),
+    feed,
     webhooks: createEmbeddedWebhooks(db),
     tryLease: createEmbeddedLeases(db),
     async ping() {

@@ -6,28 +6,38 @@
  *   {P}:{ws}:ended:<room>   last ended call id   {P}:{ws}:sid:<sid>  call id of a LiveKit room sid
  *   {P}:{ws}:seen:<event>   dedupe, 24 h TTL     {P}:{ws}:turns:<id> transcript, last TURN_CAP turns
  *   {P}:{ws}:pending        ended calls not yet archived
+ *   {P}:{ws}:view:<id>      the call's list view   {P}:{ws}:listver    changes with every commit (see ./list-views.ts)
  * and two untagged keys: {P}:workspaces (set) and {P}:sidws:<sid> (workspace of a room sid).
  * Ended calls stay 24 h (late events still find them), and are copied to the archive (PostgreSQL or the
  * embedded store) right after they end; `pending` makes that survive a crash in between.
  */
 import type { Redis } from 'ioredis';
 import { compareTurns, isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
+import { toListView } from '../../domain/view.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
 import { GuardedWrite } from './guarded-write.ts';
+import { LIST_VERSION, ListViewCache, newListVersion } from './list-views.ts';
 
 const DAY_S = 86_400;
 /** Turns kept per call in Redis; a 30-minute call has a few hundred. */
 export const TURN_CAP = 2_000;
 const MAX_ATTEMPTS = 20;
+const ARCHIVE_MEMO_MS = 60_000;
+const ARCHIVE_MEMO_ROOMS = 10_000;
 
 function byStart(a: Call, b: Call): number {
   return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore): CallStore {
+/**
+ * `feedReplay`: entries kept in each workspace's live feed stream (`{P}:{ws}:feed`, see ./feed.ts), which
+ * every commit appends its frames to in the same script.
+ */
+export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000): CallStore {
   const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
   const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
+  const listViewCache = new ListViewCache();
 
   async function readTurns(ws: string, callId: string): Promise<Turn[]> {
     const raw = await redis.lrange(k(ws, 'turns', callId), 0, -1);
@@ -41,83 +51,137 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     return Boolean(call);
   }
 
+  /**
+   * The archive's last ended call of a room is asked for only when Redis knows none (its `ended:` pointer
+   * lives 24 h after a call ends), so the answer is a call that ended over a day ago, or none; a call of the
+   * room ending now sets the pointer, which is read first. So the answer is remembered for a minute per room:
+   * ingest into live rooms then does not query PostgreSQL for every batch.
+   */
+  const archiveMemo = new Map<string, { until: number; call: Call | undefined }>();
+  async function archivedLatestEnded(ws: string, roomName: string): Promise<Call | undefined> {
+    const key = `${ws}\u0000${roomName}`;
+    const known = archiveMemo.get(key);
+    if (known && known.until > Date.now()) return known.call;
+    const call = await archive.latestEnded(ws, roomName);
+    archiveMemo.delete(key);
+    archiveMemo.set(key, { until: Date.now() + ARCHIVE_MEMO_MS, call });
+    if (archiveMemo.size > ARCHIVE_MEMO_ROOMS) archiveMemo.delete(archiveMemo.keys().next().value as string);
+    return call;
+  }
+
+  /**
+   * Batches for one room from this instance run one after another: they would only make each other retry
+   * (every one rereads what the other wrote), and a burst of a few dozen could exhaust the retries. Only
+   * other instances' writes are left to the optimistic check.
+   */
+  const roomQueues = new Map<string, Promise<unknown>>();
+  function serialised<T>(ws: string, roomName: string, run: () => Promise<T>): Promise<T> {
+    const key = `${ws}\u0000${roomName}`;
+    const result = (roomQueues.get(key) ?? Promise.resolve()).then(run, run);
+    const tail = result.catch(() => undefined);
+    roomQueues.set(key, tail);
+    void tail.then(() => {
+      if (roomQueues.get(key) === tail) roomQueues.delete(key);
+    });
+    return result;
+  }
+
   const store: CallStore = {
-    async ingest(ws, roomName, events, folder, now) {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-        const w = new GuardedWrite();
-        const activeKey = w.key(k(ws, 'active'));
-        const endedKey = w.key(k(ws, 'ended', roomName));
-        const sids = sidsOf(events);
-        const seenKeys = events.map((e) => k(ws, 'seen', e.id));
-        const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
-          redis.hget(k(ws, 'active'), roomName),
-          redis.get(k(ws, 'ended', roomName)),
-          sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
-          redis.mget(...seenKeys),
-        ]);
-        w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
-        sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
-        const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
-        const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
-        const calls = new Map<string, Call>();
-        ids.forEach((id, i) => {
-          w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'get', v: raws[i] ?? null });
-          const call = parse(raws[i]);
-          if (call) calls.set(id, call);
-        });
-        const bySid = new Map<string, Call>();
-        sids.forEach((s, i) => {
-          const call = calls.get(sidIds[i] ?? '');
-          if (call) bySid.set(s, call);
-        });
-        const latestEnded = (endedId && calls.get(endedId)) || (await archive.latestEnded(ws, roomName));
-        const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
-        const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
-        const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
+    ingest(ws, roomName, events, folder, now) {
+      return serialised(ws, roomName, async () => {
+        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+          const w = new GuardedWrite();
+          const activeKey = w.key(k(ws, 'active'));
+          const endedKey = w.key(k(ws, 'ended', roomName));
+          const sids = sidsOf(events);
+          const seenKeys = events.map((e) => k(ws, 'seen', e.id));
+          const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
+            redis.hget(k(ws, 'active'), roomName),
+            redis.get(k(ws, 'ended', roomName)),
+            sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
+            redis.mget(...seenKeys),
+          ]);
+          w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
+          sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
+          const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
+          const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
+          const calls = new Map<string, Call>();
+          ids.forEach((id, i) => {
+            w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'same', v: raws[i] ?? null });
+            const call = parse(raws[i]);
+            if (call) calls.set(id, call);
+          });
+          const bySid = new Map<string, Call>();
+          sids.forEach((s, i) => {
+            const call = calls.get(sidIds[i] ?? '');
+            if (call) bySid.set(s, call);
+          });
+          const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
+          const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
+          const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
+          const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
 
-        for (const id of folded.appliedIds) {
-          const key = w.key(k(ws, 'seen', id));
-          w.checks.push({ k: key, t: 'absent' });
-          w.ops.push({ k: key, op: 'set', v: '1', ex: DAY_S });
-        }
-        const idleKey = w.key(k(ws, 'idle'));
-        const pendingKey = w.key(k(ws, 'pending'));
-        // Ended calls first, so a new call of the same room (superseding) is indexed last.
-        const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
-        const newestEnded = latestOf(changes, latestEnded);
-        for (const { after } of changes) {
-          const callKey = w.key(k(ws, 'call', after.id));
-          w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
-          if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
-          if (isActive(after)) {
-            w.ops.push(
-              { k: activeKey, op: 'hset', f: roomName, v: after.id },
-              { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
-            );
-          } else {
-            w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
-            w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
-            w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
-            if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+          for (const id of folded.appliedIds) {
+            const key = w.key(k(ws, 'seen', id));
+            w.checks.push({ k: key, t: 'absent' });
+            w.ops.push({ k: key, op: 'set', v: '1', ex: DAY_S });
           }
-        }
-        for (const { callId, turn } of folded.turns) {
-          const turnsKey = w.key(k(ws, 'turns', callId));
-          w.ops.push({ k: turnsKey, op: 'rpush_trim', v: JSON.stringify(turn), cap: TURN_CAP });
-          const call = folded.changes.find((c) => c.after.id === callId)?.after;
-          if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
-        }
-        if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
-        if (!(await w.commit(redis))) continue;
+          const idleKey = w.key(k(ws, 'idle'));
+          const pendingKey = w.key(k(ws, 'pending'));
+          // Ended calls first, so a new call of the same room (superseding) is indexed last.
+          const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
+          const newestEnded = latestOf(changes, latestEnded);
+          // Any change may change the list: a new version tells every instance its cached list is stale.
+          if (changes.length > 0) w.ops.push({ k: w.key(k(ws, LIST_VERSION)), op: 'set', v: newListVersion() });
+          for (const { after } of changes) {
+            const callKey = w.key(k(ws, 'call', after.id));
+            w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
+            const viewKey = w.key(k(ws, 'view', after.id));
+            w.ops.push(
+              isActive(after) ? { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) } : { k: viewKey, op: 'expire', ex: DAY_S },
+            );
+            if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+            if (isActive(after)) {
+              w.ops.push(
+                { k: activeKey, op: 'hset', f: roomName, v: after.id },
+                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
+              );
+            } else {
+              w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
+              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
+              w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
+              if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+            }
+          }
+          for (const { callId, turn } of folded.turns) {
+            const turnsKey = w.key(k(ws, 'turns', callId));
+            w.ops.push({ k: turnsKey, op: 'rpush_trim', v: JSON.stringify(turn), cap: TURN_CAP });
+            const call = folded.changes.find((c) => c.after.id === callId)?.after;
+            if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
+          }
+          if (folded.changes.length > 0) {
+            const feedKey = w.key(k(ws, 'feed'));
+            for (const f of folder.frames(folded.changes, now)) {
+              w.ops.push({ k: feedKey, op: 'feed', e: f.event, d: f.data, max: feedReplay, ch: `${prefix}:feed`, ws });
+            }
+          }
+          if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
+          if (!(await w.commit(redis))) continue;
 
-        await redis.sadd(`${prefix}:workspaces`, ws);
-        for (const { after } of folded.changes) {
-          if (after.roomSid) await redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S);
-          if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
+          // Untagged keys, outside the script (another Cluster slot); sent together, in one round trip.
+          await Promise.all([
+            redis.sadd(`${prefix}:workspaces`, ws),
+            ...folded.changes.flatMap(({ after }) =>
+              after.roomSid ? [redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S)] : [],
+            ),
+          ]);
+          for (const { after } of folded.changes) {
+            if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
+          }
+          return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
         }
-        return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
-      }
-      throw new Error(`too much contention on room ${roomName}`);
+        throw new Error(`too much contention on room ${roomName}`);
+      });
     },
 
     async listActive(ws) {
@@ -128,6 +192,23 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         .map(parse)
         .filter((c): c is Call => c !== undefined)
         .sort(byStart);
+    },
+    async listViews(ws) {
+      const base = k(ws, '');
+      const readAt = performance.now();
+      const version = await redis.get(base + LIST_VERSION);
+      const current = listViewCache.current(ws, version, readAt);
+      if (current) return current;
+      const ids = await redis.hvals(`${base}active`);
+      const raws = ids.length ? await redis.mget(ids.map((id) => `${base}view:${id}`)) : [];
+      const missing: number[] = [];
+      const views = listViewCache.parse(ws, ids, raws, missing);
+      if (missing.length > 0) {
+        // Calls last written before views existed: made from the call itself, until its next change.
+        const calls = await redis.mget(missing.map((i) => `${base}call:${ids[i] ?? ''}`));
+        for (const call of calls.map(parse)) if (call && isActive(call)) views.push(toListView(call));
+      }
+      return listViewCache.store(ws, version, readAt, views);
     },
     async getActive(ws, roomName) {
       const id = await redis.hget(k(ws, 'active'), roomName);

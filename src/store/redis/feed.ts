@@ -98,7 +98,9 @@ export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string,
       if (!infoResult || infoResult[0]) return afterId === '0-0' ? [] : undefined; // no stream: nothing kept
       const info = infoResult[1];
       const lastId = String(infoField(info, 'last-generated-id') ?? '0-0');
-      const trimmed = Number(infoField(info, 'entries-added') ?? 0) > Number(infoField(info, 'length') ?? 0);
+      // `entries-added` exists from Redis 7.0; without it, assume the stream was trimmed (a snapshot, never a hole).
+      const added = infoField(info, 'entries-added');
+      const trimmed = added === undefined || Number(added) > Number(infoField(info, 'length') ?? 0);
       const first = infoField(info, 'first-entry');
       const firstId = Array.isArray(first) ? String(first[0]) : lastId;
       // An id we never issued, or one older than the oldest entry kept after a trim (what followed it may be

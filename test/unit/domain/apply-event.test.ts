@@ -1,0 +1,78 @@
+/**
+ * applyEvent shares what it does not change with its input (turns, stamped values) instead of deep-cloning the
+ * call: the input must stay exactly as it was, whatever the event, or a stored "before" state would change.
+ */
+import { describe, expect, it } from 'vitest';
+import { MAX_LIVE_TURNS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
+import type { CallEvent, ParticipantRef, RoomRef } from '../../../src/domain/events.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+const ROOM: RoomRef = { sid: 'RM_a', name: 'call-a', createdAt: T0, agentName: 'Agent', customerName: 'Caller' };
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function person(identity: string, kind: ParticipantRef['kind'], joinedAt: number, sid = `PA_${identity}`): ParticipantRef {
+  return {
+    sid,
+    identity,
+    name: identity,
+    kind,
+    joinedAt,
+    metadata: '',
+    attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {},
+  };
+}
+
+const caller = person('sip-1', 'sip', T0 + 2000);
+const events: CallEvent[] = [
+  { type: 'room_started', id: 'e1', at: T0, room: ROOM },
+  { type: 'participant_joined', id: 'e2', at: T0 + 1000, room: ROOM, participant: person('agent-1', 'agent', T0 + 1000) },
+  { type: 'participant_joined', id: 'e3', at: T0 + 2000, room: ROOM, participant: caller },
+  // The same participant again: merged into the existing session, which used to be changed in place.
+  {
+    type: 'participant_joined',
+    id: 'e4',
+    at: T0 + 2500,
+    room: ROOM,
+    participant: { ...caller, metadata: '{"a":1}', attributes: { x: 'y' } },
+  },
+  ...Array.from({ length: MAX_LIVE_TURNS + 5 }, (_, i): CallEvent => ({
+    type: 'transcript',
+    id: `t${i}`,
+    // Every third turn arrives late, so the transcript is re-sorted; past MAX_LIVE_TURNS it is trimmed.
+    at: T0 + 3000 + (i % 3 === 2 ? i * 10 - 25 : i * 10),
+    role: i % 2 ? 'customer' : 'agent',
+    content: `turn ${i}`,
+  })),
+  { type: 'transfer_requested', id: 'e5', at: T0 + 5000, reason: 'asked for a human' },
+  { type: 'customer_info', id: 'e6', at: T0 + 5100, name: 'Pat', phone: '+15550001111' },
+  { type: 'agent_muted', id: 'e7', at: T0 + 6000, identity: 'agent-1' },
+  { type: 'agent_unmuted', id: 'e8', at: T0 + 7000, identity: 'agent-1' },
+  { type: 'transfer_result', id: 'e9', at: T0 + 8000, to: 'tel:+15550001111', outcome: 'accepted', reason: null },
+  { type: 'participant_left', id: 'e10', at: T0 + 9000, room: ROOM, participant: caller },
+  { type: 'room_finished', id: 'e11', at: T0 + 10_000, room: ROOM },
+  { type: 'transcript', id: 'late', at: T0 + 9500, role: 'customer', content: 'a late final turn' },
+];
+
+describe('applyEvent', () => {
+  it('never changes its input, for every kind of event, and gives what folding a deep copy gives', () => {
+    let call: Call = deepFreeze(newCall('c1', 'ws', 'call-a', T0));
+    for (const event of events) {
+      const snapshot = structuredClone(call);
+      // A frozen input throws on any write in place (modules are strict mode).
+      const next = applyEvent(call, event, T0 + 60_000);
+      expect(call).toEqual(snapshot);
+      expect(next).toEqual(applyEvent(structuredClone(snapshot), event, T0 + 60_000));
+      call = deepFreeze(next);
+    }
+    expect(call.participants.find((p) => p.sid === caller.sid)).toMatchObject({ left: true, metadata: '{"a":1}' });
+    expect(call.transcript).toHaveLength(MAX_LIVE_TURNS);
+    expect(call.endedAt).toBe(T0 + 10_000);
+  });
+});
