@@ -120,7 +120,7 @@ describe.skipIf(!up)('live stream on Redis, two instances', () => {
     const final = list.data.find((c) => c.roomName === 'busy');
     const deadline = Date.now() + 5_000;
     const busyFrames = () => onB.frames.filter((f) => f.event !== 'snapshot' && f.data.includes('"roomName":"busy"'));
-    let newTurns: string[] = [];
+    let newTurns: string[];
     for (;;) {
       newTurns = busyFrames().flatMap(
         (f) => (JSON.parse(f.data) as { newTurns?: { content: string }[] }).newTurns?.map((n) => n.content) ?? [],

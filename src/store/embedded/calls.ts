@@ -167,7 +167,8 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
     group.forEach((q, i) => {
       const outcome = outcomes[i];
       // In commit order, before any other group can commit (the in-process feed appends synchronously).
-      if (outcome?.ok && outcome.result.changes.length > 0) void feed?.publish(q.workspaceId, q.folder.frames(outcome.result.changes, q.now));
+      if (outcome?.ok && outcome.result.changes.length > 0)
+        void feed?.publish(q.workspaceId, q.folder.frames(outcome.result.changes, q.now));
       if (outcome?.ok) q.resolve(outcome.result);
       else q.reject(outcome ? outcome.err : new Error('batch was not applied'));
     });
