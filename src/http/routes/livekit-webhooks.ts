@@ -1,5 +1,5 @@
 /**
- * POST /webhooks/livekit: LiveKit server webhooks. The raw body is verified with LiveKit's WebhookReceiver
+ * POST /webhooks/livekit: LiveKit server webhooks. The raw body is verified as LiveKit's WebhookReceiver does
  * (bad or missing signature: 401, nothing changes). Rooms that name no known workspace are acknowledged
  * (200) and ignored, so LiveKit does not retry them.
  */
