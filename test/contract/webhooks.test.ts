@@ -5,51 +5,14 @@
  */
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
-import { openStores } from '../../src/store/open.ts';
 import { tempDir } from '../helpers/app.ts';
-import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
+import { pgReachable, redisReachable, storesOnPlaces } from '../helpers/backends.ts';
 import { webhookStoreContract } from './webhooks.contract.ts';
 
 const [redisUp, pgUp] = await Promise.all([redisReachable(), pgReachable()]);
 
-interface Place {
-  prefix: string;
-  dir: string;
-  db?: { url: string; drop(): Promise<void> };
-}
-const places = new Map<string, Place>();
-
-function backend(useRedis: boolean, usePg: boolean) {
-  return {
-    newPlace: () => {
-      const id = randomName('place');
-      places.set(id, { prefix: randomName('lchooks'), dir: tempDir('livecalls-hooks-') });
-      return id;
-    },
-    open: async (id: string) => {
-      const place = places.get(id);
-      if (!place) throw new Error('unknown place');
-      if (usePg && !place.db) place.db = await createDatabase();
-      const config = loadConfig({
-        LIVECALLS_DATA_DIR: place.dir,
-        LIVECALLS_REDIS_PREFIX: place.prefix,
-        ...(useRedis ? { REDIS_URL } : {}),
-        ...(usePg && place.db ? { DATABASE_URL: place.db.url } : {}),
-      });
-      return openStores(config);
-    },
-    dispose: async (id: string) => {
-      const place = places.get(id);
-      if (!place) return;
-      places.delete(id);
-      if (useRedis) await dropRedisPrefix(place.prefix);
-      await place.db?.drop();
-      rmSync(place.dir, { recursive: true, force: true });
-    },
-  };
-}
+const backend = (useRedis: boolean, usePg: boolean) => storesOnPlaces(useRedis, usePg, 'lchooks');
 
 webhookStoreContract('embedded (SQLite)', {
   newPlace: () => tempDir('livecalls-hooks-'),
@@ -75,7 +38,7 @@ describe.skipIf(!redisUp)('outbox placement with REDIS_URL and no DATABASE_URL',
         createdAt: 1,
       });
       expect(await stores.webhooks.enqueue({ id: 'msg_1', workspaceId: 'wsA', type: 'call.started', payload: '{}' }, 1)).toBe(1);
-      const dir = places.get(place)?.dir ?? '';
+      const dir = b.dirOf(place) ?? '';
       const embedded = createEmbeddedStores(dir);
       try {
         expect((await embedded.webhooks.listDeliveries('wsA', 'ep_00000000000000aa', 10)).map((d) => d.eventId)).toEqual(['msg_1']);

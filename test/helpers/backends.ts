@@ -3,8 +3,14 @@
  * Locally a missing server skips loudly; with CI=true it fails.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { loadConfig } from '../../src/config.ts';
+import { openStores } from '../../src/store/open.ts';
+import type { Stores } from '../../src/store/types.ts';
 
 export const REDIS_URL = process.env.LIVECALLS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_ADMIN_URL = process.env.LIVECALLS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -77,4 +83,42 @@ export async function dropRedisPrefix(prefix: string): Promise<void> {
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * Stores opened as the server opens them, on a fresh place per test: a random Redis key prefix when
+ * `useRedis`, a fresh PostgreSQL database when `usePg`, and a temp data dir; `dispose` removes all three.
+ * The shape the contract suites take.
+ */
+export function storesOnPlaces(useRedis: boolean, usePg: boolean, name = 'lcplace') {
+  const places = new Map<string, { prefix: string; dir: string; db?: { url: string; drop(): Promise<void> } }>();
+  return {
+    newPlace: () => {
+      const id = randomName('place');
+      places.set(id, { prefix: randomName(name), dir: mkdtempSync(path.join(tmpdir(), 'livecalls-place-')) });
+      return id;
+    },
+    open: async (id: string): Promise<Stores> => {
+      const place = places.get(id);
+      if (!place) throw new Error('unknown place');
+      if (usePg && !place.db) place.db = await createDatabase();
+      const config = loadConfig({
+        LIVECALLS_DATA_DIR: place.dir,
+        LIVECALLS_REDIS_PREFIX: place.prefix,
+        ...(useRedis ? { REDIS_URL } : {}),
+        ...(usePg && place.db ? { DATABASE_URL: place.db.url } : {}),
+      });
+      return openStores(config);
+    },
+    /** The place's data dir (where embedded parts live). */
+    dirOf: (id: string): string | undefined => places.get(id)?.dir,
+    dispose: async (id: string) => {
+      const place = places.get(id);
+      if (!place) return;
+      places.delete(id);
+      if (useRedis) await dropRedisPrefix(place.prefix);
+      await place.db?.drop();
+      rmSync(place.dir, { recursive: true, force: true });
+    },
+  };
 }
