@@ -61,6 +61,7 @@ const schema = z
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
     LIVECALLS_STREAM_REPLAY: z.coerce.number().int().min(10).max(100_000).default(1_000),
+    LIVECALLS_STREAM_MAX_CLIENTS: z.coerce.number().int().min(1).max(1_000_000).default(500),
     LIVECALLS_STREAM_BUFFER: z.coerce
       .number()
       .int()
@@ -114,6 +115,8 @@ export interface Config {
   streamHeartbeatMs: number;
   /** entries of each workspace's live log kept for resuming streams */
   streamReplay: number;
+  /** open streams one workspace may hold on one instance (429 beyond) */
+  streamMaxClients: number;
   /** bytes of unsent data a stream client may fall behind by before it is disconnected */
   streamBufferBytes: number;
   logLevel: string;
@@ -169,6 +172,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,
     streamReplay: e.LIVECALLS_STREAM_REPLAY,
+    streamMaxClients: e.LIVECALLS_STREAM_MAX_CLIENTS,
     streamBufferBytes: e.LIVECALLS_STREAM_BUFFER,
     logLevel: e.LOG_LEVEL,
     webhooks: Object.freeze({

@@ -75,6 +75,11 @@ export class LiveHub {
     this.revalidateTimer.unref();
   }
 
+  /** Open streams of one workspace on this instance. */
+  clientsOf(workspaceId: string): number {
+    return this.clients.get(workspaceId)?.size ?? 0;
+  }
+
   get size(): number {
     let n = 0;
     for (const set of this.clients.values()) n += set.size;

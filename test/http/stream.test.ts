@@ -175,6 +175,29 @@ describe('SSE stream limits', () => {
     expect(resumed.json<{ data: Item[] }>(firstFrame).data[0]?.lastMessage).toBe('turn 14');
   });
 
+  it('caps the open streams of one workspace; other workspaces are not affected', async () => {
+    await setup({ LIVECALLS_STREAM_MAX_CLIENTS: '2' });
+    const first = await sse('/v2/api/active-calls/stream');
+    const second = await sse('/v2/api/active-calls/stream');
+    for (const c of [first, second]) await c.next((f) => f.event === 'snapshot');
+    const third = await sse('/v2/api/active-calls/stream');
+    expect(third.status).toBe(429);
+    expect(third.frames[0]?.data).toContain('rate_limit_exceeded');
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/v2/api/active-calls/ws`, { headers: t.ws.headers });
+    const wsStatus = await new Promise<number>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    expect(wsStatus).toBe(429);
+    const other = await t.newWorkspace('other');
+    expect((await sse('/v2/api/active-calls/stream', other.headers)).status).toBe(200);
+    first.close();
+    await first.ended;
+    for (let i = 0; i < 50 && t.services.hub.clientsOf(t.ws.id) > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await sse('/v2/api/active-calls/stream')).status).toBe(200);
+  });
+
   it('sends heartbeats on an idle stream', async () => {
     await setup({ LIVECALLS_STREAM_HEARTBEAT: '100ms' });
     const client = await sse('/v2/api/active-calls/stream');

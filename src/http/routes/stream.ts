@@ -82,6 +82,13 @@ function wsSink(socket: WebSocket): StreamSink {
 export function streamRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
     const streamAuth = requireStreamAuth(services);
+    // Every stream costs a snapshot and a socket: one workspace cannot hold an instance's streams hostage.
+    const refuseOverLimit = (workspaceId: string) => {
+      const max = services.config.streamMaxClients;
+      if (services.hub.clientsOf(workspaceId) >= max) {
+        throw new AppError('rate_limit_exceeded', `this workspace already has ${max} open streams on this server; close one first`);
+      }
+    };
     const description =
       'Frames: `snapshot` (the list response), `call.started`, `call.updated` (with `changes` and `newTurns`), `call.ended`, `overflow`. ' +
       'Authenticate with the API key headers or `?token=` from POST /v2/api/stream-tokens. Resume with `Last-Event-ID` or `?lastEventId=`. See docs/live-stream.md.';
@@ -100,11 +107,12 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
           headers: apiHeadersSchema,
           querystring: streamQuerySchema,
           produces: ['text/event-stream'],
-          response: { 200: z.string().describe('text/event-stream'), ...errorResponses(400, 401, 403) },
+          response: { 200: z.string().describe('text/event-stream'), ...errorResponses(400, 401, 403, 429) },
         },
       },
       async (request, reply) => {
         const { workspaceId, principal } = authOf(request);
+        refuseOverLimit(workspaceId);
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
@@ -126,6 +134,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       {
         websocket: true,
         onRequest: streamAuth,
+        preHandler: async (request) => refuseOverLimit(authOf(request).workspaceId),
         config: { rateLimit: false },
         // The URL may carry a stream token: keep it out of the routine request log.
         logLevel: 'warn',
