@@ -13,7 +13,7 @@ import { toActiveCallDetails, type ActiveCallDetails } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
 import { mapWebhook } from '../ingest/livekit.ts';
 import { listResponse, type ListQuery } from './list.ts';
-import type { CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
+import type { CallChange, CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { CallControl } from '../control/livekit.ts';
 import type { Logger } from 'pino';
@@ -40,14 +40,17 @@ export function newCallId(): string {
 
 /**
  * Told of every committed change, after the store made it durable: outgoing webhooks listen here. (The
- * live stream does not: its frames are appended by the store as part of the commit, see `CallFolder.frames`.) A listener's failure is logged and counted; it never fails the ingest that was already
- * acknowledged to the store (the events are recorded; re-sending them would be deduplicated away).
+ * live stream does not: its frames are appended by the store as part of the commit, see `CallFolder.frames`.)
+ * A listener's failure is logged and counted; it never fails the ingest that was already acknowledged to the
+ * store (the events are recorded; re-sending them would be deduplicated away).
  */
 export type ChangeListener = (workspaceId: string, deltas: readonly CallDelta[], now: number) => Promise<void> | void;
 
 export class CallService {
   readonly folder: CallFolder;
   private readonly listeners: { name: string; fn: ChangeListener }[] = [];
+  /** Changes already described, by the call state they produced (see `deltaOf`). */
+  private readonly described = new WeakMap<Call, CallDelta | null>();
   /** Room names already logged as not belonging to a known workspace (log once, not per event). */
   private readonly unknownRoomsLogged = new Set<string>();
   /**
@@ -75,7 +78,7 @@ export class CallService {
       },
       frames: (changes, now) =>
         changes.flatMap((c) => {
-          const delta = describeChange(c.before, c.after);
+          const delta = this.deltaOf(c);
           return delta ? framesOf(delta, now) : [];
         }),
     };
@@ -92,10 +95,21 @@ export class CallService {
     this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
     this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
     if (this.listeners.length > 0 && result.changes.length > 0) {
-      const deltas = result.changes.map((c) => describeChange(c.before, c.after)).filter((d): d is CallDelta => d !== undefined);
+      const deltas = result.changes.map((c) => this.deltaOf(c)).filter((d): d is CallDelta => d !== undefined);
       if (deltas.length > 0) await this.notify(workspaceId, deltas, now);
     }
     return result;
+  }
+
+  /**
+   * The news in one change, described once: the store asks for it (frames, in the commit) and the listeners
+   * after it, for the same change object.
+   */
+  private deltaOf(change: CallChange): CallDelta | undefined {
+    if (this.described.has(change.after)) return this.described.get(change.after) ?? undefined;
+    const delta = describeChange(change.before, change.after);
+    this.described.set(change.after, delta ?? null);
+    return delta;
   }
 
   /** Registers a listener for committed changes (see `ChangeListener`). */

@@ -88,25 +88,20 @@ export class LiveHub {
 
   /**
    * Adds a client: it gets the entries after `lastEventId` when the log still has them all, a snapshot
-   * otherwise, then every new entry. `leave` is to be called when the client goes away (at any time, even
-   * before `ready`); `ready` settles once the starting point is sent (a failure closes the client).
+   * otherwise, then every new entry (a failure to read the starting point closes the client). Returns the
+   * function to call when the client goes away, at any time, even while its starting point is being read.
    */
-  connect(
-    workspaceId: string,
-    keyId: string,
-    sink: StreamSink,
-    lastEventId: string | undefined,
-  ): { leave: () => void; ready: Promise<void> } {
+  connect(workspaceId: string, keyId: string, sink: StreamSink, lastEventId: string | undefined): () => void {
     const client: Client = { workspaceId, keyId, sink, lastId: undefined, queue: [], resync: false, closed: false };
     let set = this.clients.get(workspaceId);
     if (!set) this.clients.set(workspaceId, (set = new Set()));
     set.add(client);
     this.opts.metrics.streamClients.inc();
-    const ready = this.catchUp(client, lastEventId).catch((err: unknown) => {
+    this.catchUp(client, lastEventId).catch((err: unknown) => {
       this.opts.log.warn({ err, workspaceId }, 'live stream could not start');
       this.close(client, 'error');
     });
-    return { leave: () => this.remove(client), ready };
+    return () => this.remove(client);
   }
 
   /** Closes every stream (shutdown). */

@@ -122,7 +122,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
           'x-accel-buffering': 'no',
         });
         reply.raw.write('retry: 3000\n\n');
-        const { leave } = services.hub.connect(workspaceId, principal, sseSink(reply), lastEventIdOf(request));
+        const leave = services.hub.connect(workspaceId, principal, sseSink(reply), lastEventIdOf(request));
         reply.raw.on('close', leave);
         // The client may have gone while it was being authenticated: then 'close' has fired already.
         if (reply.raw.destroyed || request.raw.destroyed) leave();
@@ -148,7 +148,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       },
       (socket, request) => {
         const { workspaceId, principal } = authOf(request);
-        const { leave } = services.hub.connect(workspaceId, principal, wsSink(socket), lastEventIdOf(request));
+        const leave = services.hub.connect(workspaceId, principal, wsSink(socket), lastEventIdOf(request));
         socket.on('close', leave);
         socket.on('error', leave);
         if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) leave();

@@ -16,6 +16,7 @@ import { compareTurns, isActive, startedAt, type Call, type Turn } from '../../d
 import { toListView } from '../../domain/view.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
+import { addFeedOps } from './feed.ts';
 import { GuardedWrite } from './guarded-write.ts';
 import { LIST_VERSION, ListViewCache, newListVersion } from './list-views.ts';
 
@@ -159,12 +160,7 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
             const call = folded.changes.find((c) => c.after.id === callId)?.after;
             if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
           }
-          if (folded.changes.length > 0) {
-            const feedKey = w.key(k(ws, 'feed'));
-            for (const f of folder.frames(folded.changes, now)) {
-              w.ops.push({ k: feedKey, op: 'feed', e: f.event, d: f.data, max: feedReplay, ch: `${prefix}:feed`, ws });
-            }
-          }
+          if (folded.changes.length > 0) addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
           if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
           if (!(await w.commit(redis))) continue;
 

@@ -3,24 +3,35 @@
  * `{P}:{ws}:feed` (capped near `replay` entries, so a client can resume on any instance), and each entry is
  * also published on the channel `{P}:feed`, which every instance's subscriber connection hears.
  *
- * Why one Lua script appends and publishes: the script runs atomically, so the order in which subscribers
- * hear entries is the order of their stream ids, whichever instance published them; a client never sees an
+ * Why one Lua script appends and publishes (the `feed` op of ./guarded-write.ts): the script runs atomically,
+ * so the order in which subscribers hear entries is the order of their stream ids, whichever instance published them; a client never sees an
  * older id after a newer one. Pub/sub drops what a disconnected subscriber missed, so a reconnect is
  * reported to the subscriber (`onGap`), which resumes its clients from the stream.
  */
 import type { Redis } from 'ioredis';
 import type { FeedEntry, LiveFeed } from '../types.ts';
+import { GuardedWrite } from './guarded-write.ts';
 
-const DAY_S = 86_400;
+/** The stream a workspace's entries are appended to. */
+export function feedStreamKey(prefix: string, workspaceId: string): string {
+  return `${prefix}:{${workspaceId}}:feed`;
+}
 
-const PUBLISH = `
-for i = 4, #ARGV, 2 do
-  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[i], 'd', ARGV[i + 1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3] .. '\\n' .. id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
-end
-redis.call('EXPIRE', KEYS[1], ${DAY_S})
-return 1
-`;
+/**
+ * Adds the appends of `entries` to a guarded commit (see ./guarded-write.ts, op `feed`): the one way entries
+ * reach the feed, whether a call commit carries them or `publish` is called on its own.
+ */
+export function addFeedOps(
+  w: GuardedWrite,
+  prefix: string,
+  workspaceId: string,
+  entries: readonly { event: string; data: string }[],
+  replay: number,
+): void {
+  if (entries.length === 0) return;
+  const k = w.key(feedStreamKey(prefix, workspaceId));
+  for (const e of entries) w.ops.push({ k, op: 'feed', e: e.event, d: e.data, max: replay, ch: `${prefix}:feed`, ws: workspaceId });
+}
 
 const STREAM_ID = /^(\d+)-(\d+)$/;
 
@@ -52,7 +63,7 @@ export interface RedisFeed extends LiveFeed {
  */
 export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string, replay: number): RedisFeed {
   const channel = `${prefix}:feed`;
-  const streamKey = (ws: string) => `${prefix}:{${ws}}:feed`;
+  const streamKey = (ws: string) => feedStreamKey(prefix, ws);
   const listeners = new Set<{ entry: (e: FeedEntry) => void; gap: (() => void) | undefined }>();
 
   let subscribed = false;
@@ -87,9 +98,9 @@ export function createRedisFeed(redis: Redis, subscriber: Redis, prefix: string,
 
   return {
     async publish(workspaceId, entries) {
-      if (entries.length === 0) return;
-      const args = entries.flatMap((e) => [e.event, e.data]);
-      await redis.eval(PUBLISH, 1, streamKey(workspaceId), String(replay), channel, workspaceId, ...args);
+      const w = new GuardedWrite();
+      addFeedOps(w, prefix, workspaceId, entries, replay);
+      if (w.ops.length > 0) await w.commit(redis);
     },
     async since(workspaceId, afterId) {
       if (!parseId(afterId)) return undefined;

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MAX_LIVE_TURNS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
-import type { CallEvent, ParticipantRef, RoomRef } from '../../../src/domain/events.ts';
+import type { CallEvent, RoomRef } from '../../../src/domain/events.ts';
+import { person } from '../../helpers/participants.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const ROOM: RoomRef = { sid: 'RM_a', name: 'call-a', createdAt: T0, agentName: 'Agent', customerName: 'Caller' };
@@ -15,18 +16,6 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
-}
-
-function person(identity: string, kind: ParticipantRef['kind'], joinedAt: number, sid = `PA_${identity}`): ParticipantRef {
-  return {
-    sid,
-    identity,
-    name: identity,
-    kind,
-    joinedAt,
-    metadata: '',
-    attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {},
-  };
 }
 
 const caller = person('sip-1', 'sip', T0 + 2000);

@@ -5,27 +5,16 @@
 import fc from 'fast-check';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { CallEvent, ParticipantRef, RoomRef } from '../../../src/domain/events.ts';
+import type { CallEvent, RoomRef } from '../../../src/domain/events.ts';
 import { toActiveCallDetails, toActiveCallItem } from '../../../src/domain/view.ts';
 import { createEmbeddedStores } from '../../../src/store/embedded/index.ts';
 import { tempDir } from '../../helpers/app.ts';
 import { serviceFor } from '../../helpers/service.ts';
+import { person } from '../../helpers/participants.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const WS = 'ws_prop';
 const ROOM: RoomRef = { sid: 'RM_prop', name: 'call-prop', createdAt: T0, agentName: 'Prop Agent', customerName: null };
-
-function person(identity: string, kind: ParticipantRef['kind'], joinedAt: number, sid = `PA_${identity}`): ParticipantRef {
-  return {
-    sid,
-    identity,
-    name: identity,
-    kind,
-    joinedAt,
-    metadata: '',
-    attributes: kind === 'sip' ? { 'sip.phoneNumber': '+15551230000' } : {},
-  };
-}
 
 /** One realistic call's events: webhooks with the room sid, agent events without. */
 const callEvents = fc
