@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config.ts';
 import { toActiveCallItem } from '../../src/domain/view.ts';
 import { createServices } from '../../src/services.ts';
 import { openStores } from '../../src/store/open.ts';
+import { LOG_SPAN } from '../../src/store/redis/list-views.ts';
 import { createTestApp, LK_KEY, LK_SECRET, tempDir, type TestApp } from '../helpers/app.ts';
 import { dropRedisPrefix, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
 import { participant, postAgentEvents, postWebhook, room, webhook } from '../helpers/livekit.ts';
@@ -337,6 +338,15 @@ describe.each(backends)('list filters and paging (%s)', (_name, create) => {
   });
 });
 
+/** A stored list view (JSON) with another agent name, in the item's bytes too. */
+function renamed(raw: string, name: string): string {
+  const view = JSON.parse(raw) as { aiAgentName: string; head: string };
+  expect(view.head).toContain(`"aiAgentName":"${view.aiAgentName}"`);
+  view.head = view.head.replace(`"aiAgentName":"${view.aiAgentName}"`, `"aiAgentName":"${name}"`);
+  view.aiAgentName = name;
+  return JSON.stringify(view);
+}
+
 describe.runIf(redisUp)('list on Redis', () => {
   let t: TestApp & { prefix: string };
   beforeEach(async () => {
@@ -346,7 +356,7 @@ describe.runIf(redisUp)('list on Redis', () => {
     await t.close();
   });
 
-  it('reads the small list views, not the calls, and only once the list version changed', async () => {
+  it('reads the small list views, not the calls, and only the views of calls logged as changed', async () => {
     const at = t.clock.now - 30_000;
     for (const name of ['one', 'two']) {
       const r = room({ name, workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
@@ -355,22 +365,69 @@ describe.runIf(redisUp)('list on Redis', () => {
     const list = async () => (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).body;
     const before = await list();
     const ids = (JSON.parse(before) as ListBody).data.map((c) => c.id);
+    const [first = '', second = ''] = ids;
     const redis = new Redis(REDIS_URL);
     const key = (...parts: string[]) => [`${t.prefix}:{${t.ws.id}}`, ...parts].join(':');
-    const bump = () => redis.set(key('listver'), `test-${Math.random()}`);
+    // What a commit does to the log: the next sequence number, scored against each call it changed.
+    const log = async (...changed: string[]) => {
+      const seq = await redis.incr(key('listseq'));
+      for (const id of changed) await redis.zadd(key('listlog'), seq, id);
+    };
     try {
       // The calls themselves are not read: unreadable, the list read again is unchanged.
       const saved = await redis.mget(ids.map((id) => key('call', id)));
       for (const id of ids) await redis.set(key('call', id), 'not json');
-      await bump();
+      await log(...ids);
       expect(await list()).toBe(before);
-      // While the version stands, nothing else is read: a view gone meanwhile (and its call unreadable) goes unnoticed.
-      await redis.del(key('view', ids[0] ?? ''));
+      // Only logged calls are read again: a view changed behind the log's back goes unnoticed...
+      await redis.set(key('view', second), renamed((await redis.get(key('view', second))) ?? '', 'Renamed'));
+      await log(first);
       expect(await list()).toBe(before);
+      // ...until it is logged; and a logged call whose view is gone has ended.
+      await redis.del(key('view', first));
+      await log(first, second);
+      const after = JSON.parse(await list()) as ListBody;
+      expect(after.data.map((c) => [c.id, c.aiAgentName])).toEqual([[second, 'Renamed']]);
+      // Another instance reads the whole list: a call active without a view (last written before views
+      // existed) is listed from the call itself.
       await Promise.all(ids.map((id, i) => redis.set(key('call', id), saved[i] ?? '')));
-      // Read again, a call without a view (last written before views existed) is listed from the call itself.
-      await bump();
-      expect(await list()).toBe(before);
+      const dir = tempDir();
+      const other = await openStores(loadConfig({ LIVECALLS_DATA_DIR: dir, REDIS_URL, LIVECALLS_REDIS_PREFIX: t.prefix }));
+      try {
+        expect((await other.calls.listViews(t.ws.id)).map((v) => [v.id, v.aiAgentName])).toEqual([
+          [first, 'Agent'],
+          [second, 'Renamed'],
+        ]);
+      } finally {
+        await other.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('reads the whole list again when too far behind the log, or when the sequence went back', async () => {
+    const at = t.clock.now - 30_000;
+    const r = room({ name: 'only', workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
+    expect((await postWebhook(t.app, webhook('room_started', r, at))).statusCode).toBe(200);
+    const agentNow = async () =>
+      (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json<ListBody>().data[0]?.aiAgentName;
+    expect(await agentNow()).toBe('Agent');
+    const redis = new Redis(REDIS_URL);
+    const key = (...parts: string[]) => [`${t.prefix}:{${t.ws.id}}`, ...parts].join(':');
+    try {
+      const id = (await redis.hvals(key('active')))[0] ?? '';
+      const rename = async (name: string) => redis.set(key('view', id), renamed((await redis.get(key('view', id))) ?? '', name));
+      await rename('Unlogged');
+      await redis.incr(key('listseq'));
+      expect(await agentNow()).toBe('Agent'); // a step the log names nothing for: nothing read
+      await redis.incrby(key('listseq'), LOG_SPAN); // the log no longer reaches back to what is kept
+      expect(await agentNow()).toBe('Unlogged');
+      await rename('After loss');
+      await redis.del(key('listseq'), key('listlog')); // lost: the sequence starts again
+      await redis.incr(key('listseq'));
+      expect(await agentNow()).toBe('After loss');
     } finally {
       redis.disconnect();
     }
@@ -385,19 +442,72 @@ describe.runIf(redisUp)('list on Redis', () => {
     const dir = tempDir();
     const other = await openStores(loadConfig({ LIVECALLS_DATA_DIR: dir, REDIS_URL, LIVECALLS_REDIS_PREFIX: t.prefix }));
     const redis = new Redis(REDIS_URL);
-    const version = () => redis.get(`${t.prefix}:{${t.ws.id}}:listver`);
+    const key = (name: string) => `${t.prefix}:{${t.ws.id}}:${name}`;
     try {
-      const first = await version();
-      expect(first).not.toBeNull();
+      const first = Number(await redis.get(key('listseq')));
+      expect(first).toBeGreaterThan(0);
       const say = { type: 'transcript' as const, id: 'elsewhere', at: t.clock.now, role: 'customer' as const, content: ANGRY };
       await serviceFor(other, t.clock.now).ingest(t.ws.id, 'shared', [say], 'agent');
-      // Every commit sets a new version: that, and only that, sends this instance back to the views.
-      expect(await version()).not.toBe(first);
+      // Every commit takes the next sequence number and logs the calls it changed under it.
+      expect(Number(await redis.get(key('listseq')))).toBe(first + 1);
+      const id = (await list()).data[0]?.id ?? '';
+      expect(Number(await redis.zscore(key('listlog'), id))).toBe(first + 1);
       expect((await list()).data[0]).toMatchObject({ sentiment: 'negative' });
       await serviceFor(other, t.clock.now).ingest(t.ws.id, 'fresh', [{ ...say, id: 'fresh-1' }], 'agent');
       expect((await list()).data.map((c) => c.roomName)).toEqual(['shared', 'fresh']);
     } finally {
       redis.disconnect();
+      await other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists read while another instance starts, changes and ends calls end on the list a whole read gives', async () => {
+    const dir = tempDir();
+    const other = await openStores(loadConfig({ LIVECALLS_DATA_DIR: dir, REDIS_URL, LIVECALLS_REDIS_PREFIX: t.prefix }));
+    const list = async () => (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json<ListBody>();
+    try {
+      const writer = serviceFor(other, t.clock.now);
+      let rooms = Array.from({ length: 12 }, (_, i) => `r${i}`);
+      let n = 0;
+      const turn = (roomName: string) =>
+        writer.ingest(
+          t.ws.id,
+          roomName,
+          [{ type: 'transcript', id: `t${n++}`, at: t.clock.now + n, role: 'customer', content: `turn ${n}` }],
+          'agent',
+        );
+      await list(); // kept from here on: what follows is patched in
+      const writes = (async () => {
+        for (let round = 0; round < 6; round++) {
+          await Promise.all(rooms.map(turn));
+          // Every third room ends each round; its next call is in a room of a new name.
+          const ending = rooms.filter((_, i) => (i + round) % 3 === 0);
+          await Promise.all(
+            ending.map((roomName) =>
+              writer.ingest(
+                t.ws.id,
+                roomName,
+                [{ type: 'call_ended', id: `e${n++}`, at: t.clock.now + n, reason: 'ended_by_api' }],
+                'agent',
+              ),
+            ),
+          );
+          rooms = rooms.map((roomName) => (ending.includes(roomName) ? `${roomName}.${round}` : roomName));
+        }
+      })();
+      const reads = Array.from({ length: 40 }, async () => {
+        for (let i = 0; i < 3; i++) await list();
+      });
+      await Promise.all([writes, ...reads]);
+      const patched = await list();
+      const whole = await other.calls.listViews(t.ws.id);
+      expect(patched.data.map((c) => [c.id, (c as Item & { lastMessage: string }).lastMessage])).toEqual(
+        whole.map((v) => [v.id, JSON.parse(`${v.head}0${v.tail}`).lastMessage]),
+      );
+      expect(patched.count).toBe(whole.length);
+      expect(whole.length).toBeGreaterThan(0);
+    } finally {
       await other.close();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,7 +6,8 @@
  *   {P}:{ws}:ended:<room>   last ended call id   {P}:{ws}:sid:<sid>  call id of a LiveKit room sid
  *   {P}:{ws}:seen:<event>   dedupe, 24 h TTL     {P}:{ws}:turns:<id> transcript, last TURN_CAP turns
  *   {P}:{ws}:pending        ended calls not yet archived
- *   {P}:{ws}:view:<id>      the call's list view   {P}:{ws}:listver    changes with every commit (see ./list-views.ts)
+ *   {P}:{ws}:view:<id>      list view of an active call
+ *   {P}:{ws}:listseq        commit sequence        {P}:{ws}:listlog    call id by sequence of last change (see ./list-views.ts)
  * and two untagged keys: {P}:workspaces (set) and {P}:sidws:<sid> (workspace of a room sid).
  * Ended calls stay 24 h (late events still find them), and are copied to the archive (PostgreSQL or the
  * embedded store) right after they end; `pending` makes that survive a crash in between.
@@ -18,7 +19,7 @@ import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
 import { addFeedOps } from './feed.ts';
 import { GuardedWrite } from './guarded-write.ts';
-import { LIST_VERSION, ListViewCache, newListVersion } from './list-views.ts';
+import { addListLogOps, createListViews } from './list-views.ts';
 
 const DAY_S = 86_400;
 /** Turns kept per call in Redis; a 30-minute call has a few hundred. */
@@ -38,7 +39,15 @@ function byStart(a: Call, b: Call): number {
 export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000): CallStore {
   const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
   const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
-  const listViewCache = new ListViewCache();
+  const listViews = createListViews(
+    redis,
+    (ws, name) => k(ws, name),
+    // Calls last written before views existed: made from the call itself, until its next change.
+    async (ws, ids) => {
+      const calls = await redis.mget(ids.map((id) => k(ws, 'call', id)));
+      return calls.map(parse).flatMap((call) => (call && isActive(call) ? [toListView(call)] : []));
+    },
+  );
 
   async function readTurns(ws: string, callId: string): Promise<Turn[]> {
     const raw = await redis.lrange(k(ws, 'turns', callId), 0, -1);
@@ -132,15 +141,17 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
           // Ended calls first, so a new call of the same room (superseding) is indexed last.
           const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
           const newestEnded = latestOf(changes, latestEnded);
-          // Any change may change the list: a new version tells every instance its cached list is stale.
-          if (changes.length > 0) w.ops.push({ k: w.key(k(ws, LIST_VERSION)), op: 'set', v: newListVersion() });
+          // Any change may change the list: logged, so every instance's next list reads that call's view again.
+          addListLogOps(
+            w,
+            (name) => k(ws, name),
+            changes.map((c) => c.after.id),
+          );
           for (const { after } of changes) {
             const callKey = w.key(k(ws, 'call', after.id));
             w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
             const viewKey = w.key(k(ws, 'view', after.id));
-            w.ops.push(
-              isActive(after) ? { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) } : { k: viewKey, op: 'expire', ex: DAY_S },
-            );
+            w.ops.push(isActive(after) ? { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) } : { k: viewKey, op: 'del' });
             if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
             if (isActive(after)) {
               w.ops.push(
@@ -189,22 +200,8 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         .filter((c): c is Call => c !== undefined)
         .sort(byStart);
     },
-    async listViews(ws) {
-      const base = k(ws, '');
-      const readAt = performance.now();
-      const version = await redis.get(base + LIST_VERSION);
-      const current = listViewCache.current(ws, version, readAt);
-      if (current) return current;
-      const ids = await redis.hvals(`${base}active`);
-      const raws = ids.length ? await redis.mget(ids.map((id) => `${base}view:${id}`)) : [];
-      const missing: number[] = [];
-      const views = listViewCache.parse(ws, ids, raws, missing);
-      if (missing.length > 0) {
-        // Calls last written before views existed: made from the call itself, until its next change.
-        const calls = await redis.mget(missing.map((i) => `${base}call:${ids[i] ?? ''}`));
-        for (const call of calls.map(parse)) if (call && isActive(call)) views.push(toListView(call));
-      }
-      return listViewCache.store(ws, version, readAt, views);
+    listViews(ws) {
+      return listViews.read(ws);
     },
     async getActive(ws, roomName) {
       const id = await redis.hget(k(ws, 'active'), roomName);

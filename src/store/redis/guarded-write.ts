@@ -28,6 +28,9 @@ export type Op =
   | { k: number; op: 'rpush_trim'; v: string; cap: number }
   | { k: number; op: 'sadd'; m: string }
   | { k: number; op: 'expire'; ex: number }
+  | { k: number; op: 'del' }
+  /** Takes the next number of sequence `k` and scores every id of `ids` with it in the sorted set `log`, which keeps the last `span` numbers (see ./list-views.ts). */
+  | { k: number; op: 'listlog'; log: number; ids: string[]; span: number }
   /** Appends a frame to a live feed stream and publishes it with its id (see ../redis/feed.ts for the format). */
   | { k: number; op: 'feed'; e: string; d: string; max: number; ch: string; ws: string };
 
@@ -67,6 +70,11 @@ for _, o in ipairs(p.ops) do
     redis.call('LTRIM', key, -o.cap, -1)
   elseif o.op == 'sadd' then redis.call('SADD', key, o.m)
   elseif o.op == 'expire' then redis.call('EXPIRE', key, o.ex)
+  elseif o.op == 'del' then redis.call('DEL', key)
+  elseif o.op == 'listlog' then
+    local seq = redis.call('INCR', key)
+    for _, id in ipairs(o.ids) do redis.call('ZADD', KEYS[o.log], seq, id) end
+    redis.call('ZREMRANGEBYSCORE', KEYS[o.log], '-inf', seq - o.span)
   elseif o.op == 'feed' then
     local id = redis.call('XADD', key, 'MAXLEN', '~', o.max, '*', 'e', o.e, 'd', o.d)
     redis.call('PUBLISH', o.ch, o.ws .. '\\n' .. id .. '\\n' .. o.e .. '\\n' .. o.d)
@@ -108,7 +116,7 @@ export class GuardedWrite {
       return { ...o, v: undefined, a: args.length + 1 };
     });
     const argv = [JSON.stringify({ checks, ops }), ...args];
-    const result = await evalScript(redis, this.keys, argv);
+    const result = await evalScript(redis, SCRIPT_SHA, SCRIPT, this.keys, argv);
     return result === 1;
   }
 }
@@ -117,16 +125,23 @@ export class GuardedWrite {
 const LARGE = 256;
 const SCRIPT_SHA = sha1(SCRIPT);
 
-function sha1(text: string): string {
+export function sha1(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
 
-async function evalScript(redis: Redis, keys: readonly string[], argv: readonly string[]): Promise<unknown> {
+/** Runs `script` by its SHA-1 `sha`, sending it whole only when the server does not know it yet. */
+export async function evalScript(
+  redis: Redis,
+  sha: string,
+  script: string,
+  keys: readonly string[],
+  argv: readonly string[],
+): Promise<unknown> {
   try {
-    return await redis.evalsha(SCRIPT_SHA, keys.length, ...keys, ...argv);
+    return await redis.evalsha(sha, keys.length, ...keys, ...argv);
   } catch (err) {
     // First use on this server (or after SCRIPT FLUSH / a restart): send the script itself, which caches it.
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(SCRIPT, keys.length, ...keys, ...argv);
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(script, keys.length, ...keys, ...argv);
     throw err;
   }
 }

@@ -1,81 +1,152 @@
 /**
- * The list's read path on Redis. A wallboard in every workspace polls the list all day, while a
- * workspace's calls change a few times a second at most, so:
+ * The list's read path on Redis. A wallboard in every workspace polls the list all day, and a busy
+ * workspace's calls change many times a second, so a list must cost what changed, not what is listed:
  *  - every commit also writes the call's list view (`{P}:{ws}:view:<id>`, a few hundred bytes) beside the
- *    call itself (kilobytes: it carries up to 50 live turns), and listing reads the views, never the calls;
- *  - every commit that changes a call also sets the workspace's list version (`{P}:{ws}:listver`) to a new
- *    value, and each instance keeps the list it last read with the version it read first: while the version
- *    is unchanged a list costs one GET of it. (Read before the list, so a commit that lands in between only
- *    makes the next request read again.) A list is also read again after `MAX_AGE_MS` whatever the version
- *    says, which bounds what a writer that does not set it (an older instance mid-upgrade) can hide;
- *  - views already parsed are kept by the exact string read back, so a re-read parses only what changed.
+ *    call itself (kilobytes: it carries up to 50 live turns), and deletes it when the call ends; listing
+ *    reads views, never calls;
+ *  - every commit that changes calls also takes the workspace's next list sequence number
+ *    (`{P}:{ws}:listseq`, INCR) and records it, in the log `{P}:{ws}:listlog` (a sorted set: call id scored
+ *    by the sequence of its last change), against each call it changed. The log keeps the last `LOG_SPAN`
+ *    sequence numbers, so it holds one entry per call changed lately, however often each changed;
+ *  - each instance keeps, per workspace, the views it read and the sequence number it read them at
+ *    (`seq`). A list reads the current sequence and the ids logged after `seq` (one script, atomically):
+ *    nothing new costs that one call; otherwise only the views of the ids logged are read (a view gone
+ *    means the call ended) and patched into the list, which stays sorted.
+ * The sequence is read before the views, so a view read is at least as new as the sequence it is kept
+ * under: a commit landing in between only makes the next list read that call again. Each read is correct
+ * for the request that made it (it sees every commit acknowledged before the request began); reads of one
+ * workspace running at once are applied only if they read a sequence at least as new as the one kept.
+ * The whole list is read again when the instance has none, when it is too far behind the log, when the
+ * sequence went back (the key was lost), and at least every `FULL_EVERY_MS` whatever the log says, which
+ * bounds what a writer that does not log (an older instance mid-upgrade) can hide.
  */
-import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import type { ListView } from '../../domain/view.ts';
+import { evalScript, sha1, type GuardedWrite } from './guarded-write.ts';
 
-/** Key suffix of a workspace's list version. */
-export const LIST_VERSION = 'listver';
-const MAX_AGE_MS = 2_000;
+/** Sequence numbers the log covers; a list further behind than half of that reads everything again. */
+export const LOG_SPAN = 10_000;
+const FULL_EVERY_MS = 2_000;
 
-const instance = randomBytes(6).toString('base64url');
-let sequence = 0;
-
-/** A value no other commit, on any instance, sets. */
-export function newListVersion(): string {
-  return `${instance}.${(++sequence).toString(36)}`;
+/** Adds to a guarded commit: the next sequence number, logged against every call in `callIds`. */
+export function addListLogOps(w: GuardedWrite, keyOf: (name: string) => string, callIds: readonly string[]): void {
+  if (callIds.length === 0) return;
+  w.ops.push({ k: w.key(keyOf('listseq')), op: 'listlog', log: w.key(keyOf('listlog')), ids: [...callIds], span: LOG_SPAN });
 }
+
+/** Atomically: the current sequence and, when it is not `ARGV[1]`, the ids logged after `ARGV[1]`. */
+const READ_LOG = `
+local seq = redis.call('GET', KEYS[1]) or '0'
+if seq == ARGV[1] then return {seq} end
+return {seq, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
+`;
+const READ_LOG_SHA = sha1(READ_LOG);
 
 function byStart(a: ListView, b: ListView): number {
   return a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
-interface WorkspaceViews {
-  byId: Map<string, { raw: string; view: ListView }>;
-  version: string | null;
-  readAt: number;
+/** First index whose view is not before `view` in list order. */
+function lowerBound(sorted: readonly ListView[], view: ListView): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byStart(sorted[mid] as ListView, view) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface Entry {
+  raw: string;
+  view: ListView;
+}
+
+interface WorkspaceList {
+  /** The views of the active calls by id, as read, with the JSON they were parsed from. */
+  byId: Map<string, Entry>;
+  seq: number;
+  /** When the whole list was last read (performance.now()). */
+  fullAt: number;
+  /** In list order; a new array whenever anything in it changed. */
   sorted: readonly ListView[];
 }
 
-export class ListViewCache {
-  private readonly workspaces = new Map<string, WorkspaceViews>();
+/**
+ * `keyOf(ws, name)` is the key of `name` in the workspace; `legacyViews` makes the views of active calls
+ * that have none stored (last written before views existed), from the calls themselves.
+ */
+export function createListViews(
+  redis: Redis,
+  keyOf: (ws: string, name: string) => string,
+  legacyViews: (ws: string, ids: readonly string[]) => Promise<ListView[]>,
+) {
+  const workspaces = new Map<string, WorkspaceList>();
 
-  /** The list read last, if it is still current: `version` (just read) is the one it was read under. */
-  current(ws: string, version: string | null, now: number): readonly ListView[] | undefined {
-    const cache = this.workspaces.get(ws);
-    if (!cache || version === null || cache.version !== version || now - cache.readAt >= MAX_AGE_MS) return undefined;
-    return cache.sorted;
-  }
-
-  /**
-   * The views of `ids` (the active calls, in any order) from their stored JSON (`raws[i]` for `ids[i]`, null
-   * when missing); `missing` gets the indexes of those with no stored view, for the caller to make.
-   */
-  parse(ws: string, ids: readonly string[], raws: readonly (string | null)[], missing: number[]): ListView[] {
-    const previous = this.workspaces.get(ws)?.byId;
-    const byId = new Map<string, { raw: string; view: ListView }>();
+  async function readAll(ws: string): Promise<readonly ListView[]> {
+    const fullAt = performance.now();
+    const seq = Number((await redis.get(keyOf(ws, 'listseq'))) ?? 0);
+    const ids = await redis.hvals(keyOf(ws, 'active'));
+    const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
+    const previous = workspaces.get(ws)?.byId;
+    const byId = new Map<string, Entry>();
     const views: ListView[] = [];
-    for (let i = 0; i < ids.length; i++) {
+    const missing: string[] = [];
+    ids.forEach((id, i) => {
       const raw = raws[i];
-      const id = ids[i] as string;
-      if (raw === null || raw === undefined) {
-        missing.push(i);
-        continue;
-      }
+      if (raw === null || raw === undefined) return void missing.push(id);
       const hit = previous?.get(id);
       const entry = hit?.raw === raw ? hit : { raw, view: JSON.parse(raw) as ListView };
       byId.set(id, entry);
       views.push(entry.view);
-    }
-    // Only the calls active now are kept: the cache is bounded by the workspace's active calls.
-    this.workspaces.set(ws, { byId, version: null, readAt: 0, sorted: [] });
-    return views;
-  }
-
-  /** Sorts `views` into list order and keeps them as the list of `version`, read at `readAt`. */
-  store(ws: string, version: string | null, readAt: number, views: ListView[]): readonly ListView[] {
+    });
+    if (missing.length > 0) views.push(...(await legacyViews(ws, missing)));
     const sorted = views.sort(byStart);
-    const cache = this.workspaces.get(ws);
-    if (cache) Object.assign(cache, { version, readAt, sorted });
+    // A whole read replaces what is kept, whichever sequence that had: it is how a lost key recovers.
+    workspaces.set(ws, { byId, seq, fullAt, sorted });
     return sorted;
   }
+
+  /** Reads the views of `ids` (logged from `base` to `seq`) and patches them in, unless a newer read landed first. */
+  async function patch(ws: string, base: number, seq: number, ids: readonly string[]): Promise<readonly ListView[]> {
+    const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
+    const kept = workspaces.get(ws);
+    if (!kept || kept.seq < base) return readAll(ws); // replaced meanwhile by a read from before `base`
+    if (kept.seq > seq) return kept.sorted; // a newer read landed first: it covers this one
+    const sorted = [...kept.sorted];
+    ids.forEach((id, i) => {
+      const raw = raws[i] ?? null;
+      const old = kept.byId.get(id);
+      if (old?.raw === raw) return;
+      if (old) {
+        const at = lowerBound(sorted, old.view);
+        if (sorted[at] === old.view) sorted.splice(at, 1);
+        kept.byId.delete(id);
+      }
+      if (raw === null) return; // ended (its view is deleted with it)
+      const entry = { raw, view: JSON.parse(raw) as ListView };
+      kept.byId.set(id, entry);
+      sorted.splice(lowerBound(sorted, entry.view), 0, entry.view);
+    });
+    kept.seq = seq;
+    kept.sorted = sorted;
+    return sorted;
+  }
+
+  return {
+    /** The active calls' list views, in list order: the same array as last time while nothing changed. */
+    async read(ws: string): Promise<readonly ListView[]> {
+      const kept = workspaces.get(ws);
+      if (!kept || performance.now() - kept.fullAt >= FULL_EVERY_MS) return readAll(ws);
+      const base = kept.seq;
+      const keys = [keyOf(ws, 'listseq'), keyOf(ws, 'listlog')];
+      const [rawSeq, ids = []] = (await evalScript(redis, READ_LOG_SHA, READ_LOG, keys, [String(base)])) as [string, string[]?];
+      const seq = Number(rawSeq);
+      // Nothing logged since `base`: what was kept then (or patched since) is current.
+      if (seq === base) return kept.sorted;
+      if (seq < base || seq - base > LOG_SPAN / 2) return readAll(ws);
+      return patch(ws, base, seq, ids);
+    },
+  };
 }
