@@ -112,8 +112,11 @@ describe('embedded outbox across a restart', () => {
       type: 'call.started',
       data: { roomName: 'call-before-restart' },
     });
-    const after = await second.app.inject({ url: `/v2/api/webhooks/${ep.id}/deliveries`, headers: ws.headers });
-    expect(after.json().data).toMatchObject([{ eventId: got.headers['webhook-id'], status: 'delivered', attempts: 1 }]);
+    // The receiver records a request before it answers: the delivery is marked once the answer is read.
+    await vi.waitFor(async () => {
+      const after = await second.app.inject({ url: `/v2/api/webhooks/${ep.id}/deliveries`, headers: ws.headers });
+      expect(after.json().data).toMatchObject([{ eventId: got.headers['webhook-id'], status: 'delivered', attempts: 1 }]);
+    }, WAIT);
     await second.services.webhooks.stop();
     expect(r.received).toHaveLength(1);
   });
