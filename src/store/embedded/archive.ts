@@ -2,8 +2,10 @@
 import type Database from 'better-sqlite3';
 import { startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { ArchiveStore } from '../types.ts';
+import { callRows } from './call-rows.ts';
 
 export function createEmbeddedArchive(db: Database.Database): ArchiveStore {
+  const rows = callRows(db);
   const upsert = db.prepare(
     `INSERT INTO calls (id, workspace_id, room_name, room_sid, active, started_at, ended_at, last_activity_at, state)
      VALUES (@id, @workspaceId, @roomName, @roomSid, 0, @startedAt, @endedAt, @lastActivityAt, @state)
@@ -27,11 +29,11 @@ export function createEmbeddedArchive(db: Database.Database): ArchiveStore {
       startedAt: startedAt(call),
       endedAt: call.endedAt,
       lastActivityAt: call.lastActivityAt,
-      state: JSON.stringify(call),
+      state: rows.state(call),
     });
     for (const t of transcript) insertTurn.run(call.id, t.id, t.role, t.content, t.at);
   });
-  const parse = (row: { state: string } | undefined) => (row ? (JSON.parse(row.state) as Call) : undefined);
+  const parse = rows.parse;
   return {
     async put(call, transcript) {
       put(call, transcript);

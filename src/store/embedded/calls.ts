@@ -8,6 +8,7 @@ import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts'
 import type { CallEvent } from '../../domain/events.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
+import { callRows } from './call-rows.ts';
 import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed } from '../types.ts';
 
 interface CallRow {
@@ -22,10 +23,8 @@ interface CallRow {
 export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore, feed?: LiveFeed): CallStore {
   /** workspaceId -> roomName -> active call (kept in list order too) */
   const active = new Map<string, ActiveRooms>();
-  for (const row of db.prepare<[], CallRow>('SELECT state FROM calls WHERE active = 1').iterate()) {
-    const call = JSON.parse(row.state) as Call;
-    roomsOf(call.workspaceId).set(call.roomName, call);
-  }
+  const rows = callRows(db);
+  for (const call of rows.active()) roomsOf(call.workspaceId).set(call.roomName, call);
 
   function roomsOf(workspaceId: string): ActiveRooms {
     let rooms = active.get(workspaceId);
@@ -60,7 +59,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   );
   const deleteSeen = db.prepare('DELETE FROM seen_events WHERE seen_at < ?');
 
-  const parse = (row: CallRow | undefined): Call | undefined => (row ? (JSON.parse(row.state) as Call) : undefined);
+  const parse = rows.parse;
 
   const insertPending = db.prepare('INSERT OR IGNORE INTO archive_pending (call_id) VALUES (?)');
   const deletePending = db.prepare('DELETE FROM archive_pending WHERE call_id = ?');
@@ -184,7 +183,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       startedAt: startedAt(call),
       endedAt: call.endedAt,
       lastActivityAt: call.lastActivityAt,
-      state: JSON.stringify(call),
+      state: rows.state(call),
     });
   }
 
@@ -231,7 +230,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
     async archivePending() {
       let n = 0;
       for (const row of selectPending.all()) {
-        await copyToArchive(JSON.parse(row.state) as Call);
+        await copyToArchive(parse(row) as Call);
         n++;
       }
       return n;
