@@ -9,6 +9,7 @@ import { BACKENDS, createBackend, seedTenants } from '../lib/backends.ts';
 import { load, type LoadResult } from '../lib/cannon.ts';
 import { logFile, seconds, type BenchContext, type Row, type SectionResult, type Target } from '../lib/context.ts';
 import { paced } from '../lib/paced.ts';
+import { describeStalls, watchStalls, type Stalls } from '../lib/stalls.ts';
 import { agentRequests, signedWebhooks, turnText } from '../lib/payloads.ts';
 import { scoreText } from '../../src/analysis/sentiment.ts';
 import { startLivecalls, waitIdle } from '../lib/server.ts';
@@ -40,6 +41,8 @@ export interface IngestFigures {
   /** events/s asked for in the latency run */
   halfRate: number;
   atHalfRate: LoadResult;
+  /** What held the server or the machine up during the latency run. */
+  stalls: Stalls | undefined;
 }
 
 export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string): Promise<IngestFigures[]> {
@@ -71,6 +74,7 @@ export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string)
       const halfRate = (kind.target * targetScale) / 2;
       let saturated: LoadResult;
       let atHalfRate: LoadResult;
+      let stalls: Stalls | undefined;
       if (kind.name === 'LiveKit webhooks') {
         // Signed up front: enough for the fastest run plus the fixed-rate run, each webhook used once.
         const hooks = await signedWebhooks(tenant.workspaceId, Math.ceil(maxSeconds * 6_000 + rateSeconds * halfRate * 1.2));
@@ -88,7 +92,9 @@ export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string)
         };
         saturated = await load({ ...common, duration: maxSeconds, connections: 32, serverPid });
         await waitIdle(server.url);
+        const watch = await watchStalls(server.url);
         atHalfRate = await paced({ ...common, duration: rateSeconds, rate: halfRate });
+        stalls = await watch();
         if (i > hooks.length) ctx.log(`  warning: ${i - hooks.length} webhooks were resent (duplicates)`);
       } else {
         const common = {
@@ -105,12 +111,14 @@ export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string)
           next: agentRequests(ROOMS, kind.batch, `max${kind.batch}`),
         });
         await waitIdle(server.url);
+        const watch = await watchStalls(server.url);
         atHalfRate = await paced({
           ...common,
           duration: rateSeconds,
           rate: halfRate / kind.batch,
           next: agentRequests(ROOMS, kind.batch, `rate${kind.batch}`),
         });
+        stalls = await watch();
       }
       for (const r of [saturated, atHalfRate]) {
         if (r.errors || r.non2xx || r.mismatches)
@@ -120,7 +128,15 @@ export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string)
       await waitIdle(server.url);
       const events = saturated.requests * kind.batch;
       const cpuUsPerEvent = saturated.serverCpu !== undefined && events > 0 ? (saturated.serverCpu * 1e6) / events : undefined;
-      const figures = { kind: kind.name, eventsPerSecond: saturated.rps * kind.batch, cpuUsPerEvent, saturated, halfRate, atHalfRate };
+      const figures = {
+        kind: kind.name,
+        eventsPerSecond: saturated.rps * kind.batch,
+        cpuUsPerEvent,
+        saturated,
+        halfRate,
+        atHalfRate,
+        stalls,
+      };
       ctx.log(
         `  ${backend.name} ${kind.name}: ${figures.eventsPerSecond.toFixed(0)} events/s, server CPU ${cpuUsPerEvent?.toFixed(0) ?? '?'} µs/event (p50 ${saturated.p50.toFixed(1)} ms, p99 ${saturated.p99.toFixed(1)} ms); at ${halfRate} events/s p50 ${atHalfRate.p50.toFixed(1)} ms, p99 ${atHalfRate.p99.toFixed(1)} ms`,
       );
@@ -177,7 +193,7 @@ export async function runIngest(ctx: BenchContext, backends: readonly BackendNam
         metric: f.kind,
         value: Math.round(f.eventsPerSecond),
         unit: 'events/s',
-        detail: `${f.cpuUsPerEvent?.toFixed(0) ?? '?'} µs server CPU/event; saturated p50/p99 ${f.saturated.p50.toFixed(1)}/${f.saturated.p99.toFixed(1)} ms; at ${f.halfRate}/s p50/p99 ${f.atHalfRate.p50.toFixed(1)}/${f.atHalfRate.p99.toFixed(1)} ms`,
+        detail: `${f.cpuUsPerEvent?.toFixed(0) ?? '?'} µs server CPU/event; saturated p50/p99 ${f.saturated.p50.toFixed(1)}/${f.saturated.p99.toFixed(1)} ms; at ${f.halfRate}/s p50/p99 ${f.atHalfRate.p50.toFixed(1)}/${f.atHalfRate.p99.toFixed(1)} ms (${describeStalls(f.stalls)})`,
       });
       if (name === 'embedded') {
         targets.push({

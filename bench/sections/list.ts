@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, createBackend, seedTenants, type Backend, type BackendName } from '../lib/backends.ts';
-import { load, type LoadResult } from '../lib/cannon.ts';
+import { cpuSeconds, load, type LoadResult } from '../lib/cannon.ts';
 import { startChurn, type ChurnTotals } from '../lib/churn.ts';
 import { logFile, seconds, type BenchContext, type Row, type SectionResult, type Target } from '../lib/context.ts';
 import { seedCalls } from '../lib/seed.ts';
@@ -26,6 +26,8 @@ interface ListRun {
 interface BackendRuns {
   runs: ListRun[];
   churn: ChurnTotals | undefined;
+  /** Server CPU seconds per second the background ingest alone took, measured before the list runs. */
+  backgroundCpu: number;
   /** The list answers, per size, for the baselines to serve. */
   payloads: Map<number, string>;
 }
@@ -52,7 +54,17 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
     const churn = rate > 0 ? startChurn(ctx, server.url, rooms, rate) : undefined;
     const runs: ListRun[] = [];
     let totals: ChurnTotals | undefined;
+    let backgroundCpu = 0;
     try {
+      if (churn) {
+        // What the background alone costs the server, so a list request's own CPU can be told apart.
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        const before = cpuSeconds(server.proc.pid ?? 0) ?? 0;
+        const window = seconds(ctx, 3, 1);
+        await new Promise((resolve) => setTimeout(resolve, window * 1_000));
+        backgroundCpu = ((cpuSeconds(server.proc.pid ?? 0) ?? 0) - before) / window;
+        ctx.log(`  background ingest alone: ${(backgroundCpu * 100).toFixed(0)}% of the server's core`);
+      }
       for (const [i, size] of SIZES.entries()) {
         const common = {
           url: `${server.url}/v2/api/active-calls`,
@@ -75,13 +87,21 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
       ctx.log(
         `  background ingest: ${totals.rps.toFixed(0)} events/s (p99 ${totals.p99.toFixed(1)} ms, ${totals.errors + totals.non2xx} failed)`,
       );
-    return { runs, churn: totals, payloads };
+    return { runs, churn: totals, backgroundCpu, payloads };
   } finally {
     await server.kill();
   }
 }
 
-async function baseline(ctx: BenchContext, mode: 'stringify' | 'bytes', size: number, payload: string): Promise<LoadResult> {
+type BaselineMode = 'stringify' | 'bytes' | 'fastify';
+const LETTER: Record<BaselineMode, string> = { stringify: 'a', bytes: 'b', fastify: 'c' };
+
+/** Server CPU a request took, in µs (less `backgroundCpu` CPU-seconds per second of the run). */
+function cpuPerRequest(r: LoadResult, duration: number, backgroundCpu = 0): number {
+  return r.serverCpu === undefined || r.requests === 0 ? Number.NaN : ((r.serverCpu - backgroundCpu * duration) / r.requests) * 1e6;
+}
+
+async function baseline(ctx: BenchContext, mode: BaselineMode, size: number, payload: string): Promise<LoadResult> {
   const file = path.join(ctx.dir, `payload-${size}.json`);
   writeFileSync(file, payload);
   const port = await freePort();
@@ -96,9 +116,7 @@ async function baseline(ctx: BenchContext, mode: 'stringify' | 'bytes', size: nu
     await waitReady(url, child, 20_000);
     await load({ url, connections: CONNECTIONS, duration: 1 });
     const result = await load({ url, connections: CONNECTIONS, duration: seconds(ctx, 5), serverPid: child.proc.pid });
-    ctx.log(
-      `  baseline (${mode === 'stringify' ? 'a' : 'b'}) ${mode} ${size}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms`,
-    );
+    ctx.log(`  baseline (${LETTER[mode]}) ${mode} ${size}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms`);
     return result;
   } finally {
     await child.kill();
@@ -117,12 +135,18 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
   }
   // The baselines serve the payload of the first backend measured (the same shape on every backend).
   const first = [...byBackend.values()][0];
-  const baselines = new Map<number, { a: LoadResult; b: LoadResult }>();
+  const baselines = new Map<number, { a: LoadResult; b: LoadResult; c: LoadResult }>();
   for (const size of SIZES) {
     const payload = first?.payloads.get(size);
     if (!payload) continue;
-    baselines.set(size, { a: await baseline(ctx, 'stringify', size, payload), b: await baseline(ctx, 'bytes', size, payload) });
+    baselines.set(size, {
+      a: await baseline(ctx, 'stringify', size, payload),
+      b: await baseline(ctx, 'bytes', size, payload),
+      c: await baseline(ctx, 'fastify', size, payload),
+    });
   }
+  const duration = seconds(ctx, 5);
+  const cpu = (r: LoadResult, background = 0) => `${cpuPerRequest(r, duration, background).toFixed(0)} µs server CPU a request`;
 
   const rows: Row[] = [];
   const targets: Target[] = [];
@@ -134,7 +158,7 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
       metric: `(a) JSON.stringify, ${size} calls`,
       value: Math.round(b.a.rps),
       unit: 'req/s',
-      detail: `p50/p99 ${b.a.p50.toFixed(2)}/${b.a.p99.toFixed(2)} ms; ${(bytes / 1024).toFixed(0)} KiB a response`,
+      detail: `p50/p99 ${b.a.p50.toFixed(2)}/${b.a.p99.toFixed(2)} ms; ${cpu(b.a)}; ${(bytes / 1024).toFixed(0)} KiB a response`,
     });
     rows.push({
       section: 'list',
@@ -142,11 +166,19 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
       metric: `(b) pre-serialised, ${size} calls`,
       value: Math.round(b.b.rps),
       unit: 'req/s',
-      detail: `p50/p99 ${b.b.p50.toFixed(2)}/${b.b.p99.toFixed(2)} ms`,
+      detail: `p50/p99 ${b.b.p50.toFixed(2)}/${b.b.p99.toFixed(2)} ms; ${cpu(b.b)}`,
+    });
+    rows.push({
+      section: 'list',
+      backend: 'baseline',
+      metric: `(c) bare Fastify route, same bytes, ${size} calls`,
+      value: Math.round(b.c.rps),
+      unit: 'req/s',
+      detail: `${(b.c.rps / b.b.rps).toFixed(2)}x (b); p50/p99 ${b.c.p50.toFixed(2)}/${b.c.p99.toFixed(2)} ms; ${cpu(b.c)}; not a target: the floor of any Fastify route`,
     });
   }
   const embedded = byBackend.get('embedded');
-  for (const [name, { runs, churn }] of byBackend) {
+  for (const [name, { runs, churn, backgroundCpu }] of byBackend) {
     for (const { size, result } of runs) {
       const b = baselines.get(size);
       const ra = b ? result.rps / b.a.rps : Number.NaN;
@@ -157,7 +189,10 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
         metric: `livecalls, ${size} calls`,
         value: Math.round(result.rps),
         unit: 'req/s',
-        detail: `${ra.toFixed(2)}x (a), ${rb.toFixed(2)}x (b); p50/p99 ${result.p50.toFixed(2)}/${result.p99.toFixed(2)} ms; background ${churn ? `${churn.rps.toFixed(0)} events/s` : 'none'}`,
+        detail:
+          `${ra.toFixed(2)}x (a), ${rb.toFixed(2)}x (b); p50/p99 ${result.p50.toFixed(2)}/${result.p99.toFixed(2)} ms; ` +
+          `${cpu(result, backgroundCpu)} besides the background; ` +
+          `background ${churn ? `${churn.rps.toFixed(0)} events/s, ${(backgroundCpu * 100).toFixed(0)}% of the server's core` : 'none'}`,
       });
       if (name === 'embedded') {
         if (size === 100) {
@@ -201,7 +236,7 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
   }
   const raw = {
     baselines: Object.fromEntries(baselines),
-    backends: Object.fromEntries([...byBackend].map(([n, r]) => [n, { runs: r.runs, churn: r.churn }])),
+    backends: Object.fromEntries([...byBackend].map(([n, r]) => [n, { runs: r.runs, churn: r.churn, backgroundCpu: r.backgroundCpu }])),
   };
   return { rows, targets, raw };
 }
