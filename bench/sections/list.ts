@@ -147,6 +147,14 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
   }
   const duration = seconds(ctx, 5);
   const cpu = (r: LoadResult, background = 0) => `${cpuPerRequest(r, duration, background).toFixed(0)} µs server CPU a request`;
+  // The same ratios by server CPU a request rather than by requests a second: what the list itself costs next
+  // to the baselines, whatever share of the core the background took.
+  const byCpu = (r: LoadResult, background: number, b: { a: LoadResult; b: LoadResult } | undefined) => {
+    const own = cpuPerRequest(r, duration, background);
+    if (!b) return '';
+    const ratio = (base: LoadResult) => (cpuPerRequest(base, duration) / own).toFixed(2);
+    return `by CPU: ${ratio(b.a)}x (a), ${ratio(b.b)}x (b)`;
+  };
 
   const rows: Row[] = [];
   const targets: Target[] = [];
@@ -191,7 +199,7 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
         unit: 'req/s',
         detail:
           `${ra.toFixed(2)}x (a), ${rb.toFixed(2)}x (b); p50/p99 ${result.p50.toFixed(2)}/${result.p99.toFixed(2)} ms; ` +
-          `${cpu(result, backgroundCpu)} besides the background; ` +
+          `${cpu(result, backgroundCpu)} besides the background (${byCpu(result, backgroundCpu, b)}); ` +
           `background ${churn ? `${churn.rps.toFixed(0)} events/s, ${(backgroundCpu * 100).toFixed(0)}% of the server's core` : 'none'}`,
       });
       if (name === 'embedded') {
