@@ -24,6 +24,8 @@ function open() {
     // creating an empty database beside it. The connection's default synchronous=FULL makes each checkpoint
     // fsync the WAL before copying and the database file before the WAL is reused.
     const db = new Database(file, { fileMustExist: true });
+    // Copying frames needs no page cache to speak of; SQLite's default (2 MiB) would only add to the footprint.
+    db.pragma('cache_size = -256');
     // Short: only a TRUNCATE waits on it, holding the write lock while it waits for readers, and the server's
     // commits wait behind it.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
