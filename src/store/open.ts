@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { createEmbeddedArchive } from './embedded/archive.ts';
 import { createEmbeddedCalls } from './embedded/calls.ts';
-import { startCheckpointer } from './embedded/checkpointer.ts';
 import { createMemoryFeed } from './embedded/feed.ts';
 import { createEmbeddedLeases } from './embedded/leases.ts';
 import { openDatabase } from './embedded/db.ts';
@@ -52,8 +51,6 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
   const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log) : undefined;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
-  // Started once the connections above are up, so a failed connect leaves no worker behind.
-  const checkpointer = db && startCheckpointer(db, log ? { onError: (err) => log.warn({ err }, 'SQLite checkpoint') } : {});
   const redisFeed =
     config.redisUrl && redis
       ? createRedisFeed(
@@ -90,7 +87,6 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
       redisFeed?.close();
       redis?.disconnect();
       await pg?.close();
-      await checkpointer?.close();
       if (db?.open) db.close();
     },
   };

@@ -3,8 +3,6 @@
  * once. Durability: with `synchronous=NORMAL` a committed transaction survives the process being killed
  * (`kill -9`); only an OS crash or power loss can lose the last commits. `full` syncs every commit.
  * The schema is versioned SQL applied in order, tracked in `PRAGMA user_version`.
- * Checkpoints (copying the WAL into the database file) are SQLite's default, on the commit that takes the WAL
- * past 1000 pages, except on the server's connection, which hands them to a worker thread (checkpointer.ts).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
