@@ -9,9 +9,10 @@
  *    by the sequence of its last change), against each call it changed. The log keeps the last `LOG_SPAN`
  *    sequence numbers, so it holds one entry per call changed lately, however often each changed;
  *  - each instance keeps, per workspace, the views it read and the sequence number it read them at
- *    (`seq`). A list reads the current sequence and the ids logged after `seq` (one script, atomically):
- *    nothing new costs that one call; otherwise only the views of the ids logged are read (a view gone
- *    means the call ended) and patched into the list, which stays sorted.
+ *    (`seq`). A list reads the current sequence (a GET): nothing new costs that one call. Otherwise a
+ *    script reads the sequence and the ids logged after `seq` atomically (so the log cannot be trimmed in
+ *    between), and only the views of those ids are read (a view gone means the call ended) and patched into
+ *    the list, which stays sorted.
  * The sequence is read before the views, so a view read is at least as new as the sequence it is kept
  * under: a commit landing in between only makes the next list read that call again. Each read is correct
  * for the request that made it (it sees every commit acknowledged before the request began); reads of one
@@ -140,6 +141,8 @@ export function createListViews(
       const kept = workspaces.get(ws);
       if (!kept || performance.now() - kept.fullAt >= FULL_EVERY_MS) return readAll(ws);
       const base = kept.seq;
+      // Most reads find nothing new: one GET says so (the script below is for when something is).
+      if (Number((await redis.get(keyOf(ws, 'listseq'))) ?? 0) === base) return kept.sorted;
       const keys = [keyOf(ws, 'listseq'), keyOf(ws, 'listlog')];
       const [rawSeq, ids = []] = (await evalScript(redis, READ_LOG_SHA, READ_LOG, keys, [String(base)])) as [string, string[]?];
       const seq = Number(rawSeq);
