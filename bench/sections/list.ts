@@ -26,8 +26,10 @@ interface ListRun {
 interface BackendRuns {
   runs: ListRun[];
   churn: ChurnTotals | undefined;
-  /** Server CPU seconds per second the background ingest alone took, measured before the list runs. */
+  /** Server CPU seconds per second the background ingest alone took: the mean of `backgroundWindows`. */
   backgroundCpu: number;
+  /** The same, measured before and after the list runs. */
+  backgroundWindows: number[];
   /** The list answers, per size, for the baselines to serve. */
   payloads: Map<number, string>;
 }
@@ -54,16 +56,21 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
     const churn = rate > 0 ? startChurn(ctx, server.url, rooms, rate) : undefined;
     const runs: ListRun[] = [];
     let totals: ChurnTotals | undefined;
+    const backgroundWindows: number[] = [];
     let backgroundCpu = 0;
     try {
-      if (churn) {
-        // What the background alone costs the server, so a list request's own CPU can be told apart.
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // What the background alone costs the server, so a list request's own CPU can be told apart: measured
+      // before the lists and again after them (it moves by tens of percent from one few-second window to the
+      // next), the mean of the two used.
+      const alone = async () => {
         const before = cpuSeconds(server.proc.pid ?? 0) ?? 0;
-        const window = seconds(ctx, 3, 1);
+        const window = seconds(ctx, 4, 1);
         await new Promise((resolve) => setTimeout(resolve, window * 1_000));
-        backgroundCpu = ((cpuSeconds(server.proc.pid ?? 0) ?? 0) - before) / window;
-        ctx.log(`  background ingest alone: ${(backgroundCpu * 100).toFixed(0)}% of the server's core`);
+        return ((cpuSeconds(server.proc.pid ?? 0) ?? 0) - before) / window;
+      };
+      if (churn) {
+        await new Promise((resolve) => setTimeout(resolve, seconds(ctx, 3, 1) * 1_000));
+        backgroundWindows.push(await alone());
       }
       for (const [i, size] of SIZES.entries()) {
         const common = {
@@ -80,6 +87,11 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
         );
         runs.push({ size, result });
       }
+      if (churn) {
+        backgroundWindows.push(await alone());
+        backgroundCpu = backgroundWindows.reduce((a, b) => a + b, 0) / backgroundWindows.length;
+        ctx.log(`  background ingest alone: ${backgroundWindows.map((w) => `${(w * 100).toFixed(0)}%`).join(' before, ')} after the lists`);
+      }
     } finally {
       totals = await churn?.stop();
     }
@@ -87,7 +99,7 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
       ctx.log(
         `  background ingest: ${totals.rps.toFixed(0)} events/s (p99 ${totals.p99.toFixed(1)} ms, ${totals.errors + totals.non2xx} failed)`,
       );
-    return { runs, churn: totals, backgroundCpu, payloads };
+    return { runs, churn: totals, backgroundCpu, backgroundWindows, payloads };
   } finally {
     await server.kill();
   }
@@ -186,7 +198,8 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
     });
   }
   const embedded = byBackend.get('embedded');
-  for (const [name, { runs, churn, backgroundCpu }] of byBackend) {
+  for (const [name, { runs, churn, backgroundCpu, backgroundWindows }] of byBackend) {
+    const windows = backgroundWindows.map((w) => `${(w * 100).toFixed(0)}%`).join(' before the lists, ');
     for (const { size, result } of runs) {
       const b = baselines.get(size);
       const ra = b ? result.rps / b.a.rps : Number.NaN;
@@ -200,7 +213,7 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
         detail:
           `${ra.toFixed(2)}x (a), ${rb.toFixed(2)}x (b); p50/p99 ${result.p50.toFixed(2)}/${result.p99.toFixed(2)} ms; ` +
           `${cpu(result, backgroundCpu)} besides the background (${byCpu(result, backgroundCpu, b)}); ` +
-          `background ${churn ? `${churn.rps.toFixed(0)} events/s, ${(backgroundCpu * 100).toFixed(0)}% of the server's core` : 'none'}`,
+          `background ${churn ? `${churn.rps.toFixed(0)} events/s, ${(backgroundCpu * 100).toFixed(0)}% of the server's core (${windows} after)` : 'none'}`,
       });
       if (name === 'embedded') {
         if (size === 100) {
@@ -244,7 +257,12 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
   }
   const raw = {
     baselines: Object.fromEntries(baselines),
-    backends: Object.fromEntries([...byBackend].map(([n, r]) => [n, { runs: r.runs, churn: r.churn, backgroundCpu: r.backgroundCpu }])),
+    backends: Object.fromEntries(
+      [...byBackend].map(([n, r]) => [
+        n,
+        { runs: r.runs, churn: r.churn, backgroundCpu: r.backgroundCpu, backgroundWindows: r.backgroundWindows },
+      ]),
+    ),
   };
   return { rows, targets, raw };
 }
