@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { listResponse } from '../../src/calls/list.ts';
 import { newCall, startedAt, type Call } from '../../src/domain/call.ts';
 import { toActiveCallItem, toListView } from '../../src/domain/view.ts';
-import { ActiveRooms, byStart } from '../../src/store/embedded/active-rooms.ts';
+import { callsInListOrder } from '../../src/domain/list-order.ts';
+import { ActiveRooms } from '../../src/store/embedded/active-rooms.ts';
 
 const T0 = Date.UTC(2026, 10, 24, 10);
 
@@ -86,7 +87,7 @@ describe('listResponse', () => {
         fc.uniqueArray(callArb, { selector: (c) => c.id, maxLength: 8 }),
         fc.integer({ min: T0, max: T0 + 86_400_000 }),
         (calls, now) => {
-          const sorted = [...calls].sort(byStart);
+          const sorted = [...calls].sort(callsInListOrder);
           const body = listResponse(sorted.map(toListView), {}, now).toString('utf8');
           const expected = {
             data: sorted.map((c) => toActiveCallItem(c, now)),
@@ -108,7 +109,7 @@ describe('listResponse, asked again of the same list', () => {
     const asked = fc.array(fc.tuple(fc.integer({ min: T0 - 2_000, max: T0 + 150_000 }), fc.boolean()), { minLength: 1, maxLength: 12 });
     fc.assert(
       fc.property(fc.uniqueArray(recent, { selector: (c) => c.id, maxLength: 6 }), asked, (calls, requests) => {
-        const sorted = [...calls].sort(byStart);
+        const sorted = [...calls].sort(callsInListOrder);
         const views = sorted.map(toListView);
         for (const [now, phoneOnly] of requests) {
           const picked = phoneOnly ? sorted.filter((c) => toActiveCallItem(c, now).type === 'phone') : sorted;
@@ -146,7 +147,7 @@ describe('ActiveRooms', () => {
             // Ids are unique across rooms, as call ids are; the same room may get a new call or a changed one.
             rooms.set(`r${o.room}`, { ...newCall(`${o.id}-${o.room}`, 'ws', `r${o.room}`, T0 + o.start * 1000), turnCount: n++ });
           } else if (o.kind === 'delete') rooms.delete(`r${o.room}`);
-          const expected = [...rooms.values()].sort(byStart);
+          const expected = [...rooms.values()].sort(callsInListOrder);
           expect(rooms.sorted()).toEqual(expected);
           expect(rooms.views().map((v) => v.id)).toEqual(expected.map((c) => c.id));
         }

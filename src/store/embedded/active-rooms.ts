@@ -5,7 +5,8 @@
  * read) and each call's view is made once: a committed change replaces the Call object, never mutates it,
  * so a view keyed by the object is exactly as fresh as the call.
  */
-import { startedAt, type Call } from '../../domain/call.ts';
+import type { Call } from '../../domain/call.ts';
+import { callsInListOrder, lowerBound } from '../../domain/list-order.ts';
 import { toListView, type ListView } from '../../domain/view.ts';
 
 const views = new WeakMap<Call, ListView>();
@@ -14,22 +15,6 @@ function viewOf(call: Call): ListView {
   let view = views.get(call);
   if (!view) views.set(call, (view = toListView(call)));
   return view;
-}
-
-export function byStart(a: Call, b: Call): number {
-  return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** First index whose call is not before `call` in list order. */
-function lowerBound(sorted: readonly Call[], call: Call): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byStart(sorted[mid] as Call, call) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export class ActiveRooms extends Map<string, Call> {
@@ -43,7 +28,7 @@ export class ActiveRooms extends Map<string, Call> {
     if (before === call) return this;
     this.#views = undefined;
     if (before) this.#remove(before);
-    this.#sorted.splice(lowerBound(this.#sorted, call), 0, call);
+    this.#sorted.splice(lowerBound(this.#sorted, call, callsInListOrder), 0, call);
     return this;
   }
 
@@ -62,7 +47,7 @@ export class ActiveRooms extends Map<string, Call> {
   }
 
   #remove(call: Call): void {
-    const i = lowerBound(this.#sorted, call);
+    const i = lowerBound(this.#sorted, call, callsInListOrder);
     if (this.#sorted[i] === call) this.#sorted.splice(i, 1);
   }
 

@@ -13,7 +13,8 @@
  * embedded store) right after they end; `pending` makes that survive a crash in between.
  */
 import type { Redis } from 'ioredis';
-import { compareTurns, isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
+import { compareTurns, isActive, type Call, type Turn } from '../../domain/call.ts';
+import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
@@ -27,10 +28,6 @@ export const TURN_CAP = 2_000;
 const MAX_ATTEMPTS = 20;
 const ARCHIVE_MEMO_MS = 60_000;
 const ARCHIVE_MEMO_ROOMS = 10_000;
-
-function byStart(a: Call, b: Call): number {
-  return startedAt(a) - startedAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
 
 /**
  * `feedReplay`: entries kept in each workspace's live feed stream (`{P}:{ws}:feed`, see ./feed.ts), which
@@ -198,7 +195,7 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       return raws
         .map(parse)
         .filter((c): c is Call => c !== undefined)
-        .sort(byStart);
+        .sort(callsInListOrder);
     },
     listViews(ws) {
       return listViews.read(ws);

@@ -22,6 +22,7 @@
  * bounds what a writer that does not log (an older instance mid-upgrade) can hide.
  */
 import type { Redis } from 'ioredis';
+import { lowerBound, viewsInListOrder } from '../../domain/list-order.ts';
 import type { ListView } from '../../domain/view.ts';
 import { evalScript, sha1, type GuardedWrite } from './guarded-write.ts';
 
@@ -42,22 +43,6 @@ if seq == ARGV[1] then return {seq} end
 return {seq, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
 `;
 const READ_LOG_SHA = sha1(READ_LOG);
-
-function byStart(a: ListView, b: ListView): number {
-  return a.startedAt - b.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-/** First index whose view is not before `view` in list order. */
-function lowerBound(sorted: readonly ListView[], view: ListView): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byStart(sorted[mid] as ListView, view) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 interface Entry {
   raw: string;
@@ -103,7 +88,7 @@ export function createListViews(
       views.push(entry.view);
     });
     if (missing.length > 0) views.push(...(await legacyViews(ws, missing)));
-    const sorted = views.sort(byStart);
+    const sorted = views.sort(viewsInListOrder);
     // A whole read replaces what is kept, whichever sequence that had: it is how a lost key recovers.
     workspaces.set(ws, { byId, seq, fullAt, sorted });
     return sorted;
@@ -121,14 +106,14 @@ export function createListViews(
       const old = kept.byId.get(id);
       if (old?.raw === raw) return;
       if (old) {
-        const at = lowerBound(sorted, old.view);
+        const at = lowerBound(sorted, old.view, viewsInListOrder);
         if (sorted[at] === old.view) sorted.splice(at, 1);
         kept.byId.delete(id);
       }
       if (raw === null) return; // ended (its view is deleted with it)
       const entry = { raw, view: JSON.parse(raw) as ListView };
       kept.byId.set(id, entry);
-      sorted.splice(lowerBound(sorted, entry.view), 0, entry.view);
+      sorted.splice(lowerBound(sorted, entry.view, viewsInListOrder), 0, entry.view);
     });
     kept.seq = seq;
     kept.sorted = sorted;
