@@ -1,18 +1,13 @@
 /** Keeps calls changing while something else is measured: bench/churn.ts in its own process. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { LoadResult } from './cannon.ts';
 import { logFile, type BenchContext } from './context.ts';
 import type { SeededRoom } from './seed.ts';
 import { startChild } from './server.ts';
 
-export interface ChurnTotals {
-  requests: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-}
+/** What the background generator did (bench/churn.ts prints it when stopped). */
+export type ChurnTotals = Pick<LoadResult, 'requests' | 'rps' | 'p50' | 'p99' | 'errors' | 'non2xx'>;
 
 export interface Churn {
   stop(): Promise<ChurnTotals | undefined>;
