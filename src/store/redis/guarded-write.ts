@@ -29,8 +29,11 @@ export type Op =
   | { k: number; op: 'sadd'; m: string }
   | { k: number; op: 'expire'; ex: number }
   | { k: number; op: 'del' }
-  /** Takes the next number of sequence `k` and scores every id of `ids` with it in the sorted set `log`, which keeps the last `span` numbers (see ./list-views.ts). */
-  | { k: number; op: 'listlog'; log: number; ids: string[]; span: number }
+  /**
+   * Takes the next number of sequence `k` and scores every id of `ids` with it in the sorted set `log`, which
+   * keeps the last `span` numbers; a sequence starting again (number 1) sets `epoch` to `token` (see ./list-views.ts).
+   */
+  | { k: number; op: 'listlog'; log: number; epoch: number; token: string; ids: string[]; span: number }
   /** Appends a frame to a live feed stream and publishes it with its id (see ../redis/feed.ts for the format). */
   | { k: number; op: 'feed'; e: string; d: string; max: number; ch: string; ws: string };
 
@@ -73,6 +76,7 @@ for _, o in ipairs(p.ops) do
   elseif o.op == 'del' then redis.call('DEL', key)
   elseif o.op == 'listlog' then
     local seq = redis.call('INCR', key)
+    if seq == 1 then redis.call('SET', KEYS[o.epoch], o.token) end
     for _, id in ipairs(o.ids) do redis.call('ZADD', KEYS[o.log], seq, id) end
     redis.call('ZREMRANGEBYSCORE', KEYS[o.log], '-inf', seq - o.span)
   elseif o.op == 'feed' then

@@ -17,10 +17,14 @@
  * under: a commit landing in between only makes the next list read that call again. Each read is correct
  * for the request that made it (it sees every commit acknowledged before the request began); reads of one
  * workspace running at once are applied only if they read a sequence at least as new as the one kept.
+ * The sequence has an epoch (`{P}:{ws}:listepoch`, a random token set by the commit that takes number 1):
+ * a sequence lost (FLUSH, eviction, a failover that lost writes) starts again under a new epoch, which
+ * every instance notices even once the new numbers have caught up with the ones it kept.
  * The whole list is read again when the instance has none, when it is too far behind the log, when the
- * sequence went back (the key was lost), and at least every `FULL_EVERY_MS` whatever the log says, which
- * bounds what a writer that does not log (an older instance mid-upgrade) can hide.
+ * epoch changed, and at least every `FULL_EVERY_MS` whatever the log says, which bounds what a writer that
+ * does not log (an older instance mid-upgrade) can hide.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { lowerBound, viewsInListOrder } from '../../domain/list-order.ts';
 import type { ListView } from '../../domain/view.ts';
@@ -33,18 +37,27 @@ const FULL_EVERY_MS = 2_000;
 /** Adds to a guarded commit: the next sequence number, logged against every call in `callIds`. */
 export function addListLogOps(w: GuardedWrite, keyOf: (name: string) => string, callIds: readonly string[]): void {
   if (callIds.length === 0) return;
-  w.ops.push({ k: w.key(keyOf('listseq')), op: 'listlog', log: w.key(keyOf('listlog')), ids: [...callIds], span: LOG_SPAN });
+  w.ops.push({
+    k: w.key(keyOf('listseq')),
+    op: 'listlog',
+    log: w.key(keyOf('listlog')),
+    epoch: w.key(keyOf('listepoch')),
+    token: randomBytes(9).toString('base64url'),
+    ids: [...callIds],
+    span: LOG_SPAN,
+  });
 }
 
-/** Atomically: the current sequence and, when it is not `ARGV[1]`, the ids logged after `ARGV[1]`. */
+/** Atomically: the current sequence, its epoch and the ids logged after `ARGV[1]`. */
 const READ_LOG = `
 local seq = redis.call('GET', KEYS[1]) or '0'
-if seq == ARGV[1] then return {seq} end
-return {seq, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
+local epoch = redis.call('GET', KEYS[3]) or ''
+return {seq, epoch, redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. ARGV[1], '+inf')}
 `;
 const READ_LOG_SHA = sha1(READ_LOG);
 
 interface Entry {
+  /** The stored view's JSON; '' for a view made from the call (none stored). */
   raw: string;
   view: ListView;
 }
@@ -53,6 +66,7 @@ interface WorkspaceList {
   /** The views of the active calls by id, as read, with the JSON they were parsed from. */
   byId: Map<string, Entry>;
   seq: number;
+  epoch: string;
   /** When the whole list was last read (performance.now()). */
   fullAt: number;
   /** In list order; a new array whenever anything in it changed. */
@@ -72,7 +86,9 @@ export function createListViews(
 
   async function readAll(ws: string): Promise<readonly ListView[]> {
     const fullAt = performance.now();
-    const seq = Number((await redis.get(keyOf(ws, 'listseq'))) ?? 0);
+    const [rawSeq, rawEpoch] = await redis.mget(keyOf(ws, 'listseq'), keyOf(ws, 'listepoch'));
+    const seq = Number(rawSeq ?? 0);
+    const epoch = rawEpoch ?? '';
     const ids = await redis.hvals(keyOf(ws, 'active'));
     const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
     const previous = workspaces.get(ws)?.byId;
@@ -87,18 +103,25 @@ export function createListViews(
       byId.set(id, entry);
       views.push(entry.view);
     });
-    if (missing.length > 0) views.push(...(await legacyViews(ws, missing)));
+    if (missing.length > 0) {
+      // Kept like the others, so that a later change of the call (or its end) replaces this view.
+      for (const view of await legacyViews(ws, missing)) {
+        byId.set(view.id, { raw: '', view });
+        views.push(view);
+      }
+    }
     const sorted = views.sort(viewsInListOrder);
     // A whole read replaces what is kept, whichever sequence that had: it is how a lost key recovers.
-    workspaces.set(ws, { byId, seq, fullAt, sorted });
+    workspaces.set(ws, { byId, seq, epoch, fullAt, sorted });
     return sorted;
   }
 
   /** Reads the views of `ids` (logged from `base` to `seq`) and patches them in, unless a newer read landed first. */
-  async function patch(ws: string, base: number, seq: number, ids: readonly string[]): Promise<readonly ListView[]> {
+  async function patch(ws: string, epoch: string, base: number, seq: number, ids: readonly string[]): Promise<readonly ListView[]> {
     const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
     const kept = workspaces.get(ws);
-    if (!kept || kept.seq < base) return readAll(ws); // replaced meanwhile by a read from before `base`
+    // Replaced meanwhile by a read from before `base`, or under another epoch.
+    if (!kept || kept.epoch !== epoch || kept.seq < base) return readAll(ws);
     if (kept.seq > seq) return kept.sorted; // a newer read landed first: it covers this one
     const sorted = [...kept.sorted];
     ids.forEach((id, i) => {
@@ -126,15 +149,16 @@ export function createListViews(
       const kept = workspaces.get(ws);
       if (!kept || performance.now() - kept.fullAt >= FULL_EVERY_MS) return readAll(ws);
       const base = kept.seq;
-      // Most reads find nothing new: one GET says so (the script below is for when something is).
-      if (Number((await redis.get(keyOf(ws, 'listseq'))) ?? 0) === base) return kept.sorted;
-      const keys = [keyOf(ws, 'listseq'), keyOf(ws, 'listlog')];
-      const [rawSeq, ids = []] = (await evalScript(redis, READ_LOG_SHA, READ_LOG, keys, [String(base)])) as [string, string[]?];
+      // Most reads find nothing new: one MGET says so (the script below is for when something is).
+      const [nowSeq, nowEpoch] = await redis.mget(keyOf(ws, 'listseq'), keyOf(ws, 'listepoch'));
+      if (Number(nowSeq ?? 0) === base && (nowEpoch ?? '') === kept.epoch) return kept.sorted;
+      const keys = [keyOf(ws, 'listseq'), keyOf(ws, 'listlog'), keyOf(ws, 'listepoch')];
+      const [rawSeq, epoch, ids] = (await evalScript(redis, READ_LOG_SHA, READ_LOG, keys, [String(base)])) as [string, string, string[]];
       const seq = Number(rawSeq);
+      if (epoch !== kept.epoch || seq < base || seq - base > LOG_SPAN / 2) return readAll(ws);
       // Nothing logged since `base`: what was kept then (or patched since) is current.
       if (seq === base) return kept.sorted;
-      if (seq < base || seq - base > LOG_SPAN / 2) return readAll(ws);
-      return patch(ws, base, seq, ids);
+      return patch(ws, epoch, base, seq, ids);
     },
   };
 }
