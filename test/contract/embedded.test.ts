@@ -53,6 +53,8 @@ describe('embedded store only', () => {
       const { state } = db.prepare('SELECT state FROM calls').get() as { state: string };
       db.close();
       expect(state).not.toContain('words number');
+      // What an older livecalls reading this row needs: a transcript it can iterate (empty).
+      expect(JSON.parse(state)).toMatchObject({ transcript: [], transcriptInTurns: true });
 
       stores = createEmbeddedStores(dir);
       const after = await stores.calls.getActive('ws', 'r');

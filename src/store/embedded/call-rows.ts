@@ -3,7 +3,9 @@
  * a call is rewritten on every event, and its last `MAX_LIVE_TURNS` turns (kilobytes, most of the JSON) would
  * be written again each time although the `turns` table already holds every turn. A call read back gets its
  * live transcript from `turns` (the newest turns by time then id, which is exactly the window a call keeps).
- * Rows written with the transcript inside (before this layout) are read as they are.
+ * Rows written with the transcript inside (before this layout) are read as they are. Rows of this layout keep
+ * an empty `transcript` and say where it is (`transcriptInTurns`), so that an older livecalls, should it be
+ * started on this data again, reads calls without their recent turns rather than failing on them.
  */
 import type Database from 'better-sqlite3';
 import { MAX_LIVE_TURNS, type Call, type Turn } from '../../domain/call.ts';
@@ -21,16 +23,19 @@ export function callRows(db: Database.Database): CallRows {
   const newestTurns = db.prepare<[string, number], Turn>(
     'SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at DESC, id DESC LIMIT ?',
   );
-  const withTranscript = (call: Omit<Call, 'transcript'> & { transcript?: Turn[] }): Call => {
-    call.transcript ??= newestTurns.all(call.id, MAX_LIVE_TURNS).reverse();
-    return call as Call;
+  const withTranscript = (call: Call & { transcriptInTurns?: true }): Call => {
+    if (call.transcriptInTurns) {
+      delete call.transcriptInTurns;
+      call.transcript = newestTurns.all(call.id, MAX_LIVE_TURNS).reverse();
+    }
+    return call;
   };
   const activeStates = db.prepare<[], { state: string }>('SELECT state FROM calls WHERE active = 1');
   return {
     state(call) {
       // eslint-disable-next-line @typescript-eslint/no-unused-vars
       const { transcript, ...rest } = call;
-      return JSON.stringify(rest);
+      return JSON.stringify({ ...rest, transcript: [], transcriptInTurns: true });
     },
     parse(row) {
       return row ? withTranscript(JSON.parse(row.state) as Call) : undefined;
