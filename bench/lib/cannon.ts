@@ -49,6 +49,15 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * Server CPU a request took (µs), less `backgroundCpu` CPU-seconds a second of other work the server did
+ * meanwhile; NaN when the server's CPU was not measured.
+ */
+export function cpuUsPerRequest(r: LoadResult, backgroundCpu = 0): number {
+  if (r.serverCpu === undefined || r.requests === 0) return Number.NaN;
+  return (r.serverCpu / r.requests - backgroundCpu / r.rps) * 1e6;
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

@@ -6,7 +6,7 @@
  */
 import type { Backend, BackendName } from '../lib/backends.ts';
 import { BACKENDS, createBackend, seedTenants } from '../lib/backends.ts';
-import { load, type LoadResult } from '../lib/cannon.ts';
+import { cpuUsPerRequest, load, type LoadResult } from '../lib/cannon.ts';
 import { logFile, seconds, type BenchContext, type Row, type SectionResult, type Target } from '../lib/context.ts';
 import { paced } from '../lib/paced.ts';
 import { describeStalls, watchStalls, type Stalls } from '../lib/stalls.ts';
@@ -52,9 +52,8 @@ export interface IngestFigures {
  * come one at a time (each its own commit, on the embedded store) rather than many together.
  */
 function halfRateCpu(f: IngestFigures): string {
-  const events = f.atHalfRate.requests * f.batch;
-  const cpu = f.atHalfRate.serverCpu;
-  return cpu === undefined || events === 0 ? '? µs server CPU/event' : `${((cpu * 1e6) / events).toFixed(0)} µs server CPU/event`;
+  const us = cpuUsPerRequest(f.atHalfRate) / f.batch;
+  return `${Number.isNaN(us) ? '?' : us.toFixed(0)} µs server CPU/event`;
 }
 
 export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string): Promise<IngestFigures[]> {
@@ -139,8 +138,8 @@ export async function ingestOn(ctx: BenchContext, backend: Backend, tag: string)
       }
       // Whatever an overloaded run left queued is answered before the next kind is measured.
       await waitIdle(server.url);
-      const events = saturated.requests * kind.batch;
-      const cpuUsPerEvent = saturated.serverCpu !== undefined && events > 0 ? (saturated.serverCpu * 1e6) / events : undefined;
+      const perRequest = cpuUsPerRequest(saturated);
+      const cpuUsPerEvent = Number.isNaN(perRequest) ? undefined : perRequest / kind.batch;
       const figures = {
         kind: kind.name,
         batch: kind.batch,

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BACKENDS, createBackend, seedTenants, type Backend, type BackendName } from '../lib/backends.ts';
-import { cpuSeconds, load, type LoadResult } from '../lib/cannon.ts';
+import { cpuSeconds, cpuUsPerRequest, load, type LoadResult } from '../lib/cannon.ts';
 import { startChurn, type ChurnTotals } from '../lib/churn.ts';
 import { logFile, seconds, type BenchContext, type Row, type SectionResult, type Target } from '../lib/context.ts';
 import { seedCalls } from '../lib/seed.ts';
@@ -108,11 +108,6 @@ async function listOn(ctx: BenchContext, backend: Backend): Promise<BackendRuns>
 type BaselineMode = 'stringify' | 'bytes' | 'fastify';
 const LETTER: Record<BaselineMode, string> = { stringify: 'a', bytes: 'b', fastify: 'c' };
 
-/** Server CPU a request took, in µs (less `backgroundCpu` CPU-seconds per second of the run). */
-function cpuPerRequest(r: LoadResult, duration: number, backgroundCpu = 0): number {
-  return r.serverCpu === undefined || r.requests === 0 ? Number.NaN : ((r.serverCpu - backgroundCpu * duration) / r.requests) * 1e6;
-}
-
 async function baseline(ctx: BenchContext, mode: BaselineMode, size: number, payload: string): Promise<LoadResult> {
   const file = path.join(ctx.dir, `payload-${size}.json`);
   writeFileSync(file, payload);
@@ -157,14 +152,13 @@ export async function runList(ctx: BenchContext, backends: readonly BackendName[
       c: await baseline(ctx, 'fastify', size, payload),
     });
   }
-  const duration = seconds(ctx, 5);
-  const cpu = (r: LoadResult, background = 0) => `${cpuPerRequest(r, duration, background).toFixed(0)} µs server CPU a request`;
+  const cpu = (r: LoadResult, background = 0) => `${cpuUsPerRequest(r, background).toFixed(0)} µs server CPU a request`;
   // The same ratios by server CPU a request rather than by requests a second: what the list itself costs next
   // to the baselines, whatever share of the core the background took.
   const byCpu = (r: LoadResult, background: number, b: { a: LoadResult; b: LoadResult } | undefined) => {
-    const own = cpuPerRequest(r, duration, background);
+    const own = cpuUsPerRequest(r, background);
     if (!b) return '';
-    const ratio = (base: LoadResult) => (cpuPerRequest(base, duration) / own).toFixed(2);
+    const ratio = (base: LoadResult) => (cpuUsPerRequest(base) / own).toFixed(2);
     return `by CPU: ${ratio(b.a)}x (a), ${ratio(b.b)}x (b)`;
   };
 

@@ -5,7 +5,7 @@
  * other load on the machine) and by throughput and latency.
  */
 import { BACKENDS, createBackend, seedTenants, type Backend, type BackendName } from '../lib/backends.ts';
-import { load, type LoadResult } from '../lib/cannon.ts';
+import { cpuUsPerRequest, load, type LoadResult } from '../lib/cannon.ts';
 import { logFile, seconds, type BenchContext, type Row, type SectionResult, type Target } from '../lib/context.ts';
 import { seedCalls } from '../lib/seed.ts';
 import { startLivecalls } from '../lib/server.ts';
@@ -47,7 +47,7 @@ async function tenantsOn(ctx: BenchContext, backend: Backend): Promise<TenantFig
     await load({ ...common, duration: 1 });
     const result = await load({ ...common, duration: seconds(ctx, 4) });
     if (result.errors || result.non2xx) ctx.log(`  tenants: ${result.errors} errors, ${result.non2xx} non-2xx`);
-    return { result, cpuUsPerRequest: ((result.serverCpu ?? Number.NaN) * 1e6) / result.requests };
+    return { result, cpuUsPerRequest: cpuUsPerRequest(result) };
   };
   try {
     await seedCalls(server.url, [first], CALLS_EACH, { webhooks: false });
