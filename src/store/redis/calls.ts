@@ -36,6 +36,8 @@ const ARCHIVE_MEMO_ROOMS = 10_000;
 export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000): CallStore {
   const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
   const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
+  /** A room within its workspace, as an in-process map key. */
+  const roomKey = (ws: string, roomName: string) => `${ws}\u0000${roomName}`;
   const listViews = createListViews(
     redis,
     (ws, name) => k(ws, name),
@@ -66,7 +68,7 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
    */
   const archiveMemo = new Map<string, { until: number; call: Call | undefined }>();
   async function archivedLatestEnded(ws: string, roomName: string): Promise<Call | undefined> {
-    const key = `${ws}\u0000${roomName}`;
+    const key = roomKey(ws, roomName);
     const known = archiveMemo.get(key);
     if (known && known.until > Date.now()) return known.call;
     const call = await archive.latestEnded(ws, roomName);
@@ -83,7 +85,7 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
    */
   const roomQueues = new Map<string, Promise<unknown>>();
   function serialised<T>(ws: string, roomName: string, run: () => Promise<T>): Promise<T> {
-    const key = `${ws}\u0000${roomName}`;
+    const key = roomKey(ws, roomName);
     const result = (roomQueues.get(key) ?? Promise.resolve()).then(run, run);
     const tail = result.catch(() => undefined);
     roomQueues.set(key, tail);
@@ -148,14 +150,15 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
             const callKey = w.key(k(ws, 'call', after.id));
             w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
             const viewKey = w.key(k(ws, 'view', after.id));
-            w.ops.push(isActive(after) ? { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) } : { k: viewKey, op: 'del' });
             if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
             if (isActive(after)) {
               w.ops.push(
+                { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) },
                 { k: activeKey, op: 'hset', f: roomName, v: after.id },
                 { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
               );
             } else {
+              w.ops.push({ k: viewKey, op: 'del' });
               w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
               w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
               w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });

@@ -9,10 +9,10 @@
  *    by the sequence of its last change), against each call it changed. The log keeps the last `LOG_SPAN`
  *    sequence numbers, so it holds one entry per call changed lately, however often each changed;
  *  - each instance keeps, per workspace, the views it read and the sequence number it read them at
- *    (`seq`). A list reads the current sequence (a GET): nothing new costs that one call. Otherwise a
- *    script reads the sequence and the ids logged after `seq` atomically (so the log cannot be trimmed in
- *    between), and only the views of those ids are read (a view gone means the call ended) and patched into
- *    the list, which stays sorted.
+ *    (`seq`). A list reads the current sequence and its epoch (one MGET): nothing new costs that one call.
+ *    Otherwise a script reads them and the ids logged after `seq` atomically (so the log cannot be trimmed
+ *    in between), and only the views of those ids are read (a view gone means the call ended) and patched
+ *    into the list, which stays sorted.
  * The sequence is read before the views, so a view read is at least as new as the sequence it is kept
  * under: a commit landing in between only makes the next list read that call again. Each read is correct
  * for the request that made it (it sees every commit acknowledged before the request began); reads of one
@@ -84,13 +84,21 @@ export function createListViews(
 ) {
   const workspaces = new Map<string, WorkspaceList>();
 
+  async function sequenceOf(ws: string): Promise<{ seq: number; epoch: string }> {
+    const [seq, epoch] = await redis.mget(keyOf(ws, 'listseq'), keyOf(ws, 'listepoch'));
+    return { seq: Number(seq ?? 0), epoch: epoch ?? '' };
+  }
+
+  /** The stored views of `ids` (JSON, null where none). */
+  async function viewsOf(ws: string, ids: readonly string[]): Promise<(string | null)[]> {
+    return ids.length ? redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
+  }
+
   async function readAll(ws: string): Promise<readonly ListView[]> {
     const fullAt = performance.now();
-    const [rawSeq, rawEpoch] = await redis.mget(keyOf(ws, 'listseq'), keyOf(ws, 'listepoch'));
-    const seq = Number(rawSeq ?? 0);
-    const epoch = rawEpoch ?? '';
+    const { seq, epoch } = await sequenceOf(ws);
     const ids = await redis.hvals(keyOf(ws, 'active'));
-    const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
+    const raws = await viewsOf(ws, ids);
     const previous = workspaces.get(ws)?.byId;
     const byId = new Map<string, Entry>();
     const views: ListView[] = [];
@@ -118,7 +126,7 @@ export function createListViews(
 
   /** Reads the views of `ids` (logged from `base` to `seq`) and patches them in, unless a newer read landed first. */
   async function patch(ws: string, epoch: string, base: number, seq: number, ids: readonly string[]): Promise<readonly ListView[]> {
-    const raws = ids.length ? await redis.mget(ids.map((id) => keyOf(ws, `view:${id}`))) : [];
+    const raws = await viewsOf(ws, ids);
     const kept = workspaces.get(ws);
     // Replaced meanwhile by a read from before `base`, or under another epoch.
     if (!kept || kept.epoch !== epoch || kept.seq < base) return readAll(ws);
@@ -150,8 +158,8 @@ export function createListViews(
       if (!kept || performance.now() - kept.fullAt >= FULL_EVERY_MS) return readAll(ws);
       const base = kept.seq;
       // Most reads find nothing new: one MGET says so (the script below is for when something is).
-      const [nowSeq, nowEpoch] = await redis.mget(keyOf(ws, 'listseq'), keyOf(ws, 'listepoch'));
-      if (Number(nowSeq ?? 0) === base && (nowEpoch ?? '') === kept.epoch) return kept.sorted;
+      const now = await sequenceOf(ws);
+      if (now.seq === base && now.epoch === kept.epoch) return kept.sorted;
       const keys = [keyOf(ws, 'listseq'), keyOf(ws, 'listlog'), keyOf(ws, 'listepoch')];
       const [rawSeq, epoch, ids] = (await evalScript(redis, READ_LOG_SHA, READ_LOG, keys, [String(base)])) as [string, string, string[]];
       const seq = Number(rawSeq);
