@@ -33,9 +33,7 @@ export function callRows(db: Database.Database): CallRows {
   const activeStates = db.prepare<[], { state: string }>('SELECT state FROM calls WHERE active = 1');
   return {
     state(call) {
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
-      const { transcript, ...rest } = call;
-      return JSON.stringify({ ...rest, transcript: [], transcriptInTurns: true });
+      return JSON.stringify({ ...call, transcript: [], transcriptInTurns: true });
     },
     parse(row) {
       return row ? withTranscript(JSON.parse(row.state) as Call) : undefined;
