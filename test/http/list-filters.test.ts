@@ -355,13 +355,15 @@ describe.runIf(redisUp)('list on Redis', () => {
   afterEach(async () => {
     await t.close();
   });
+  /** A call started 30 s ago in room `name`, through LiveKit's webhook. */
+  const startCall = async (name: string) => {
+    const at = t.clock.now - 30_000;
+    const r = room({ name, workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
+    expect((await postWebhook(t.app, webhook('room_started', r, at))).statusCode).toBe(200);
+  };
 
   it('reads the small list views, not the calls, and only the views of calls logged as changed', async () => {
-    const at = t.clock.now - 30_000;
-    for (const name of ['one', 'two']) {
-      const r = room({ name, workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
-      expect((await postWebhook(t.app, webhook('room_started', r, at))).statusCode).toBe(200);
-    }
+    for (const name of ['one', 'two']) await startCall(name);
     const list = async () => (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).body;
     const before = await list();
     const ids = (JSON.parse(before) as ListBody).data.map((c) => c.id);
@@ -408,9 +410,7 @@ describe.runIf(redisUp)('list on Redis', () => {
   });
 
   it('reads the whole list again when too far behind the log, or when the sequence went back', async () => {
-    const at = t.clock.now - 30_000;
-    const r = room({ name: 'only', workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
-    expect((await postWebhook(t.app, webhook('room_started', r, at))).statusCode).toBe(200);
+    await startCall('only');
     const agentNow = async () =>
       (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json<ListBody>().data[0]?.aiAgentName;
     expect(await agentNow()).toBe('Agent');
@@ -434,9 +434,7 @@ describe.runIf(redisUp)('list on Redis', () => {
   });
 
   it('a change committed by another instance shows on the next list', async () => {
-    const at = t.clock.now - 30_000;
-    const r = room({ name: 'shared', workspaceId: t.ws.id, agentName: 'Agent', createdAt: at });
-    expect((await postWebhook(t.app, webhook('room_started', r, at))).statusCode).toBe(200);
+    await startCall('shared');
     const list = async () => (await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers })).json<ListBody>();
     expect((await list()).data[0]?.sentiment).toBe('neutral');
     const dir = tempDir();

@@ -80,6 +80,11 @@ describe('toListView', () => {
   });
 });
 
+/** What the list answer must be, byte for byte: JSON.stringify of the items of `calls` (in order) as of `now`. */
+function expectedBody(calls: readonly Call[], now: number): string {
+  return JSON.stringify({ data: calls.map((c) => toActiveCallItem(c, now)), count: calls.length, timestamp: new Date(now).toISOString() });
+}
+
 describe('listResponse', () => {
   it('is the serialised {data, count, timestamp} of the views, whatever the durations and text', () => {
     fc.assert(
@@ -89,12 +94,7 @@ describe('listResponse', () => {
         (calls, now) => {
           const sorted = [...calls].sort(callsInListOrder);
           const body = listResponse(sorted.map(toListView), {}, now).toString('utf8');
-          const expected = {
-            data: sorted.map((c) => toActiveCallItem(c, now)),
-            count: calls.length,
-            timestamp: new Date(now).toISOString(),
-          };
-          expect(body).toBe(JSON.stringify(expected));
+          expect(body).toBe(expectedBody(sorted, now));
         },
       ),
     );
@@ -114,12 +114,7 @@ describe('listResponse, asked again of the same list', () => {
         for (const [now, phoneOnly] of requests) {
           const picked = phoneOnly ? sorted.filter((c) => toActiveCallItem(c, now).type === 'phone') : sorted;
           const body = listResponse(views, phoneOnly ? { type: 'phone' } : {}, now).toString('utf8');
-          const expected = {
-            data: picked.map((c) => toActiveCallItem(c, now)),
-            count: picked.length,
-            timestamp: new Date(now).toISOString(),
-          };
-          expect(body).toBe(JSON.stringify(expected));
+          expect(body).toBe(expectedBody(picked, now));
         }
       }),
     );
