@@ -74,6 +74,7 @@ const schema = z
     LIVECALLS_WEBHOOKS_TIMEOUT: duration('10s'),
     LIVECALLS_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     LIVECALLS_WEBHOOKS_RETENTION: duration('720h'),
+    LIVECALLS_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
     LIVEKIT_API_KEY: optionalString,
     LIVEKIT_API_SECRET: optionalString,
@@ -120,6 +121,11 @@ export interface Config {
   /** bytes of unsent data a stream client may fall behind by before it is disconnected */
   streamBufferBytes: number;
   logLevel: string;
+  /**
+   * Seals stored LiveKit secrets and signs stream tokens (control/secrets.ts). Undefined on the embedded
+   * default: generated into the data directory on first start.
+   */
+  secret: string | undefined;
   webhooks: {
     /** Accept `http://` endpoint URLs (local development and tests); https only otherwise. */
     allowHttp: boolean;
@@ -175,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     streamMaxClients: e.LIVECALLS_STREAM_MAX_CLIENTS,
     streamBufferBytes: e.LIVECALLS_STREAM_BUFFER,
     logLevel: e.LOG_LEVEL,
+    secret: e.LIVECALLS_SECRET,
     webhooks: Object.freeze({
       allowHttp: e.LIVECALLS_WEBHOOKS_ALLOW_HTTP,
       allowPrivate: e.LIVECALLS_WEBHOOKS_ALLOW_PRIVATE,

@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   services.sweeper.start();
   services.webhooks.start();
-  services.reconciler?.start();
+  services.reconciler.start();
 
   let closing = false;
   const shutdown = (signal: string): void => {

@@ -9,8 +9,12 @@ import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
-import { createLiveKitControl, type CallControl } from './control/livekit.ts';
-import { LiveKitSignature } from './ingest/signature.ts';
+import { ConfigError } from './config.ts';
+import type { CallControl } from './control/livekit.ts';
+import { LiveKitProjects } from './control/projects.ts';
+import { RoomOwnership } from './calls/ownership.ts';
+import { loadServerSecret, type ServerSecret } from './control/secrets.ts';
+import type { LiveKitSignature } from './ingest/signature.ts';
 import { LiveHub } from './live/hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { cachedTenants } from './store/cached-tenants.ts';
@@ -24,19 +28,25 @@ export interface Services {
   clock: Clock;
   stores: Stores;
   analyzer: ConversationAnalyzer;
+  /** LIVECALLS_SECRET (or the data directory's): seals stored LiveKit secrets, signs stream tokens. */
+  secret: ServerSecret;
   calls: CallService;
   sweeper: Sweeper;
   metrics: Metrics;
   /** Open live streams of this instance. */
   hub: LiveHub;
-  /** Undefined when LIVEKIT_API_KEY/SECRET are not set: webhooks are then refused. */
+  /** The configuration's project's signature; undefined when LIVEKIT_API_KEY/SECRET are not set. */
   signature: LiveKitSignature | undefined;
-  /** Undefined when LIVEKIT_URL is not set: end-call answers 503. */
+  /** The configuration's project's call control; undefined when LIVEKIT_URL is not set. */
   control: CallControl | undefined;
+  /** Every LiveKit project: the configuration's and the workspaces' own (see control/projects.ts). */
+  projects: LiveKitProjects;
+  /** Room ownership as LiveKit proves it (see calls/ownership.ts). */
+  ownership: RoomOwnership;
   /** Takeover, listen-in, transfer (they answer 503 without `control`). */
   actions: CallActions;
-  /** Undefined without `control`: there is no LiveKit to reconcile with. */
-  reconciler: Reconciler | undefined;
+  /** Reconciles every project with call control (none: a pass does nothing). */
+  reconciler: Reconciler;
   /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
   webhooks: WebhookService;
   close(): Promise<void>;
@@ -50,6 +60,12 @@ export interface ServiceOverrides {
 
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
   const log = overrides.log ?? pino({ level: config.logLevel });
+  if (!config.secret && (config.redisUrl || config.databaseUrl)) {
+    throw new ConfigError(
+      'invalid configuration:\n  LIVECALLS_SECRET: required with REDIS_URL or DATABASE_URL, the same on every instance (e.g. `openssl rand -base64 32`): it seals stored LiveKit secrets and signs stream tokens',
+    );
+  }
+  const secret = loadServerSecret(config.secret, config.dataDir);
   const clock = overrides.clock ?? Date.now;
   const opened = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay);
   // Every API request verifies its key: verified keys are trusted for a few seconds (see the module).
@@ -75,29 +91,49 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   calls.onChange('webhooks', webhooks.onChange);
   const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
   const { url, apiKey, apiSecret } = config.livekit;
-  const signature = apiKey && apiSecret ? new LiveKitSignature(apiKey, apiSecret) : undefined;
-  const control = url && apiKey && apiSecret ? createLiveKitControl(url, apiKey, apiSecret) : undefined;
-  const actions = new CallActions({ service: calls, calls: stores.calls, control, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });
-  const reconciler = control && createReconciler({ stores, service: calls, control, clock, everyMs: config.reconcileEveryMs, log });
+  const projects = new LiveKitProjects({
+    tenants: stores.tenants,
+    secret,
+    fallback: apiKey && apiSecret ? { url, apiKey, apiSecret } : undefined,
+  });
+  calls.projectMayTouch = (workspaceId, project) => projects.mayTouch(workspaceId, project);
+  const ownership = new RoomOwnership({
+    rooms: stores.rooms,
+    calls: stores.calls,
+    clock,
+    log,
+    end: async (workspaceId, callId, roomName) => {
+      const call = await stores.calls.getActive(workspaceId, roomName);
+      if (call?.id === callId) await calls.endHere(workspaceId, call, 'not_owner');
+    },
+  });
+  calls.ownership = ownership;
+  const signature = projects.fallback?.signature;
+  const control = projects.fallback?.control;
+  const actions = new CallActions({ service: calls, calls: stores.calls, projects, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });
+  const reconciler = createReconciler({ stores, service: calls, projects, clock, everyMs: config.reconcileEveryMs, log });
   return {
     config,
     log,
     clock,
     stores,
     analyzer,
+    secret,
     calls,
     sweeper,
     metrics,
     hub,
     signature,
     control,
+    projects,
+    ownership,
     actions,
     reconciler,
     webhooks,
     async close() {
       hub.closeAll();
       sweeper.stop();
-      reconciler?.stop();
+      reconciler.stop();
       await webhooks.stop();
       await stores.close();
     },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.ts';
 import { openTenants } from '../../src/store/open.ts';
-import { createDatabase, dropRedisPrefix, randomName, REDIS_URL } from '../../test/helpers/backends.ts';
+import { createDatabase, dropRedisPrefix, randomName, REDIS_URL, TEST_SECRET } from '../../test/helpers/backends.ts';
 
 export type BackendName = 'embedded' | 'redis+pg';
 export const BACKENDS: readonly BackendName[] = ['embedded', 'redis+pg'];
@@ -41,7 +41,7 @@ export async function createBackend(name: BackendName, dir: string): Promise<Bac
   const prefix = randomName('lcbench');
   return {
     name,
-    env: { ...base, REDIS_URL, DATABASE_URL: db.url, LIVECALLS_REDIS_PREFIX: prefix },
+    env: { ...base, REDIS_URL, DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET, LIVECALLS_REDIS_PREFIX: prefix },
     redisPrefix: prefix,
     async cleanup() {
       await db.drop();

@@ -1,8 +1,13 @@
 /**
- * Supervisor actions on a live call through LiveKit: human takeover (mute the agent) and back, listen-in
- * tokens, transfer of the phone caller. Each action is scoped to the caller's workspace (another
- * workspace's room is a 404), acts on LiveKit first and records here only what LiveKit did, is logged with
- * who did it, and is safe to repeat. End-call lives in the calls service, where it always was.
+ * Supervisor actions on a live call through LiveKit: end-call, human takeover (mute the agent) and back,
+ * listen-in tokens, transfer of the phone caller. Each acts on LiveKit first and records here only what
+ * LiveKit did, is logged with who did it, and is safe to repeat.
+ *
+ * Tenancy: before anything is asked of LiveKit or a token is signed, LiveKit itself is asked (ListRooms, in
+ * the workspace's own project) whether the room exists and names the caller's workspace in its metadata,
+ * with the sid the call knows. Otherwise the answer is 404 and nothing happens: a call this workspace only
+ * asserted (unverified, see ./ownership.ts) can never reach another tenant's room. An unverified call whose
+ * room LiveKit does confirm becomes owned on the spot, as a webhook would have made it.
  */
 import { randomBytes } from 'node:crypto';
 import { ParticipantInfo_Kind } from '@livekit/protocol';
@@ -10,9 +15,14 @@ import type { Logger } from 'pino';
 import { callType, type Call } from '../domain/call.ts';
 import { presentParticipants } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
+import type { Room } from '@livekit/protocol';
 import type { CallControl, ListenToken } from '../control/livekit.ts';
+import type { LiveKitProjects } from '../control/projects.ts';
+import { parseRoomMetadata } from '../ingest/livekit.ts';
 import type { CallStore } from '../store/types.ts';
-import type { CallService, Clock } from './service.ts';
+import { notFound } from './ownership.ts';
+import { pickupEvents } from './reconcile.ts';
+import type { CallService, Clock, EndCallOutcome } from './service.ts';
 
 export interface TransferDone {
   callerIdentity: string;
@@ -23,7 +33,7 @@ export interface TransferDone {
 export interface CallActionsDeps {
   service: CallService;
   calls: CallStore;
-  control: CallControl | undefined;
+  projects: LiveKitProjects;
   clock: Clock;
   log: Logger;
   listenTokenTtlMs: number;
@@ -39,16 +49,6 @@ function eventId(kind: string, call: Call, now: number): string {
 export class CallActions {
   constructor(private readonly deps: CallActionsDeps) {}
 
-  private control(): CallControl {
-    if (!this.deps.control) {
-      throw new AppError(
-        'call_control_not_configured',
-        'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET',
-      );
-    }
-    return this.deps.control;
-  }
-
   /** The room's active call; 409 when the room's call has ended, 404 when the workspace has none. */
   private async liveCall(workspaceId: string, roomName: string): Promise<Call> {
     const call = await this.deps.calls.getActive(workspaceId, roomName);
@@ -56,7 +56,54 @@ export class CallActions {
     if (await this.deps.calls.latestEnded(workspaceId, roomName)) {
       throw new AppError('conflict', `the call in room "${roomName}" has ended`);
     }
-    throw new AppError('not_found', `no active call in room "${roomName}"`);
+    throw notFound(roomName);
+  }
+
+  /**
+   * The live call and its workspace's LiveKit control, once LiveKit confirmed the room is this workspace's
+   * (see the module). `room` is undefined only when LiveKit no longer lists a room the call was bound to.
+   */
+  private async confirmed(workspaceId: string, roomName: string): Promise<{ call: Call; control: CallControl; room: Room | undefined }> {
+    const control = await this.deps.projects.controlFor(workspaceId);
+    let call = await this.liveCall(workspaceId, roomName);
+    const room = await control.getRoom(roomName);
+    if (!room) {
+      // A room LiveKit bound to this workspace and has since closed: a ghost of a lost room_finished.
+      if (call.roomSid !== '') return { call, control, room: undefined };
+      throw notFound(roomName);
+    }
+    if (parseRoomMetadata(room.metadata).workspaceId !== workspaceId) throw notFound(roomName);
+    if (call.roomSid !== '' && call.roomSid !== room.sid) throw notFound(roomName);
+    if (call.roomSid === '') {
+      const project = (await this.deps.projects.forWorkspace(workspaceId))?.apiKey ?? '';
+      const participants = await control.listParticipants(roomName);
+      const events = pickupEvents(room, participants, this.deps.clock());
+      await this.deps.service.ingestFromLiveKit(workspaceId, roomName, room.sid, events, project);
+      call = (await this.deps.calls.getActive(workspaceId, roomName)) ?? call;
+      if (call.roomSid !== room.sid) throw notFound(roomName);
+    }
+    return { call, control, room };
+  }
+
+  /**
+   * End-call: LiveKit first (deleting the room is the reliable hang-up), then here. Repeating it is safe:
+   * a call that is already ended answers with its end time again.
+   */
+  async endCall(workspaceId: string, roomName: string, principal: string): Promise<EndCallOutcome> {
+    const active = await this.deps.calls.getActive(workspaceId, roomName);
+    if (!active) {
+      const ended = await this.deps.calls.latestEnded(workspaceId, roomName);
+      if (ended?.endedAt != null) return { call: ended, alreadyEnded: true, roomWasGone: false };
+      throw notFound(roomName);
+    }
+    const { call, control, room } = await this.confirmed(workspaceId, roomName);
+    const outcome = room ? await control.deleteRoom(roomName) : 'not_found';
+    this.deps.log.info({ workspaceId, roomName, callId: call.id, principal, livekit: outcome }, 'call ended through the API');
+    return {
+      call: await this.deps.service.endHere(workspaceId, call, 'ended_by_api'),
+      alreadyEnded: false,
+      roomWasGone: outcome === 'not_found',
+    };
   }
 
   /**
@@ -65,8 +112,8 @@ export class CallActions {
    * identity we know as a non-agent is refused without asking LiveKit.
    */
   async setAgentMuted(workspaceId: string, roomName: string, identity: string, muted: boolean, principal: string): Promise<string[]> {
-    const control = this.control();
-    const call = await this.liveCall(workspaceId, roomName);
+    const { call, control, room } = await this.confirmed(workspaceId, roomName);
+    if (!room) throw notFound(roomName);
     const known = call.participants.filter((p) => p.identity === identity);
     if (known.length > 0 && !known.some((p) => p.kind === 'agent')) {
       throw new AppError('invalid_request', `participant "${identity}" is not the call's AI agent`, { field: AGENT_FIELD });
@@ -90,8 +137,8 @@ export class CallActions {
   }
 
   async listenToken(workspaceId: string, roomName: string, principal: string): Promise<ListenToken> {
-    const control = this.control();
-    const call = await this.liveCall(workspaceId, roomName);
+    const { call, control, room } = await this.confirmed(workspaceId, roomName);
+    if (!room) throw notFound(roomName);
     const identity = `listener-${principal}-${randomBytes(4).toString('hex')}`;
     const token = await control.listenToken(roomName, identity, this.deps.listenTokenTtlMs);
     this.deps.log.info(
@@ -107,8 +154,8 @@ export class CallActions {
    * again without a second REFER.
    */
   async transfer(workspaceId: string, roomName: string, to: string, principal: string): Promise<TransferDone> {
-    const control = this.control();
-    const call = await this.liveCall(workspaceId, roomName);
+    const { call, control, room } = await this.confirmed(workspaceId, roomName);
+    if (!room) throw notFound(roomName);
     if (callType(call) === 'web') throw new AppError('conflict', 'a web call has no phone caller to transfer');
     const previous = call.transferResult?.value;
     const caller = presentParticipants(call).find((p) => p.kind === 'sip');

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { CallEvent } from '../domain/events.ts';
 import { isActive } from '../domain/call.ts';
 import type { CallControl } from '../control/livekit.ts';
+import type { LiveKitProjects } from '../control/projects.ts';
 import { mapWebhook, parseRoomMetadata } from '../ingest/livekit.ts';
 import type { Stores } from '../store/types.ts';
 import type { CallService, Clock } from './service.ts';
@@ -43,7 +44,8 @@ export interface Reconciler {
 export interface ReconcilerDeps {
   stores: Stores;
   service: CallService;
-  control: CallControl;
+  /** Every LiveKit project with call control is reconciled, each for the workspaces it serves. */
+  projects: LiveKitProjects;
   clock: Clock;
   everyMs: number;
   log: Logger;
@@ -52,7 +54,7 @@ export interface ReconcilerDeps {
 }
 
 /** The events LiveKit would have sent for a room that is already running. */
-function pickupEvents(room: Room, participants: Awaited<ReturnType<CallControl['listParticipants']>>, now: number): CallEvent[] {
+export function pickupEvents(room: Room, participants: Awaited<ReturnType<CallControl['listParticipants']>>, now: number): CallEvent[] {
   const id = (suffix: string) => `reconcile-${room.sid}${suffix}`;
   const webhooks = [
     new WebhookEvent({ event: 'room_started', id: id(''), createdAt: room.creationTime, room }),
@@ -69,38 +71,46 @@ function pickupEvents(room: Room, participants: Awaited<ReturnType<CallControl['
 }
 
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
-  const { stores, service, control, clock, everyMs, log } = deps;
+  const { stores, service, projects, clock, everyMs, log } = deps;
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
 
-  async function endGhosts(rooms: Map<string, Room>, now: number): Promise<number> {
+  async function endGhosts(rooms: Map<string, Room>, now: number, serves: (ws: string) => boolean): Promise<number> {
     let ended = 0;
     for (const { workspaceId, roomName } of await stores.calls.listIdle(now - QUIET_MS, MAX_CALLS)) {
+      if (!serves(workspaceId)) continue;
       const call = await stores.calls.getActive(workspaceId, roomName);
       if (!call || call.lastActivityAt >= now - QUIET_MS) continue;
       const room = rooms.get(roomName);
       const gone = !room || (call.roomSid !== '' && room.sid !== '' && room.sid !== call.roomSid);
       if (!gone) continue;
       await service.endHere(workspaceId, call, 'reconciled');
+      if (call.roomSid) await stores.rooms.release(roomName, call.roomSid);
       log.info({ workspaceId, roomName, callId: call.id }, 'call ended: LiveKit no longer lists its room');
       ended++;
     }
     return ended;
   }
 
-  async function adoptUnknown(rooms: Map<string, Room>, now: number): Promise<number> {
+  async function adoptUnknown(
+    rooms: Map<string, Room>,
+    now: number,
+    control: CallControl,
+    project: string,
+    serves: (ws: string) => boolean,
+  ): Promise<number> {
     let adopted = 0;
     const known = new Map<string, boolean>();
     for (const room of rooms.values()) {
       const workspaceId = parseRoomMetadata(room.metadata).workspaceId;
-      if (!workspaceId) continue;
+      if (!workspaceId || !serves(workspaceId)) continue;
       if (!known.has(workspaceId)) known.set(workspaceId, (await stores.tenants.getWorkspace(workspaceId)) !== undefined);
       if (!known.get(workspaceId)) continue;
       const existing = await stores.calls.getActive(workspaceId, room.name);
       if (existing && (existing.roomSid === '' || existing.roomSid === room.sid)) continue;
       const participants = await control.listParticipants(room.name);
-      const result = await service.ingest(workspaceId, room.name, pickupEvents(room, participants, now), 'livekit');
+      const result = await service.ingestFromLiveKit(workspaceId, room.name, room.sid, pickupEvents(room, participants, now), project);
       // A room whose call ended here (end-call racing LiveKit's close) routes to that call and stays ended.
       if (result.changes.some((c) => c.before === undefined && isActive(c.after))) {
         log.info({ workspaceId, roomName: room.name, roomSid: room.sid }, 'call picked up: LiveKit room unknown here');
@@ -112,11 +122,15 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
 
   async function reconcile(): Promise<ReconcileResult> {
     if (!(await stores.tryLease(RECONCILE_LEASE, holder, everyMs * 2, clock()))) return { ran: false, ended: 0, adopted: 0 };
-    const listed = await control.listRooms();
-    const rooms = new Map(listed.map((r) => [r.name, r]));
-    const now = clock();
-    const ended = await endGhosts(rooms, now);
-    const adopted = await adoptUnknown(rooms, now);
+    let ended = 0;
+    let adopted = 0;
+    for (const { project, serves } of await projects.withControl()) {
+      const listed = await project.control.listRooms();
+      const rooms = new Map(listed.map((r) => [r.name, r]));
+      const now = clock();
+      ended += await endGhosts(rooms, now, serves);
+      adopted += await adoptUnknown(rooms, now, project.control, project.apiKey, serves);
+    }
     return { ran: true, ended, adopted };
   }
 

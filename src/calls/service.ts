@@ -15,8 +15,8 @@ import { mapWebhook } from '../ingest/livekit.ts';
 import { listResponse, type ListQuery } from './list.ts';
 import type { CallChange, CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
 import type { Metrics } from '../metrics.ts';
-import type { CallControl } from '../control/livekit.ts';
 import type { Logger } from 'pino';
+import type { RoomOwnership } from './ownership.ts';
 
 export type Clock = () => number;
 
@@ -58,6 +58,8 @@ export class CallService {
    * again (a store query per webhook otherwise). Unknown ones are asked again every time.
    */
   private readonly knownWorkspaces = new Set<string>();
+  /** Room ownership as LiveKit proves it (see ./ownership.ts); set by the composition root. */
+  ownership: RoomOwnership | undefined;
 
   constructor(
     private readonly calls: CallStore,
@@ -130,14 +132,18 @@ export class CallService {
     );
   }
 
-  async ingestWebhook(webhook: WebhookEvent): Promise<WebhookOutcome> {
+  /**
+   * A verified LiveKit webhook. `project`: the LiveKit API key that signed it ('' for the configuration's
+   * own project); a project can only touch the workspaces bound to it (see `resolveWorkspace`).
+   */
+  async ingestWebhook(webhook: WebhookEvent, project = ''): Promise<WebhookOutcome> {
     const mapped = mapWebhook(webhook, this.clock());
     if (mapped.kind === 'ignored') {
       this.metrics.webhooksIgnored.inc({ reason: mapped.reason });
       return { status: 'ignored', reason: mapped.reason };
     }
     const { roomName, roomSid, event } = mapped.value;
-    const workspaceId = await this.resolveWorkspace(mapped.value.workspaceId, roomSid);
+    const workspaceId = await this.resolveWorkspace(mapped.value.workspaceId, roomSid, project);
     if (!workspaceId) {
       this.metrics.webhooksIgnored.inc({ reason: 'unknown_workspace' });
       if (!this.unknownRoomsLogged.has(roomName)) {
@@ -147,20 +153,40 @@ export class CallService {
       }
       return { status: 'ignored', reason: 'unknown_workspace', roomName };
     }
-    const result = await this.ingest(workspaceId, roomName, [event], 'livekit');
+    const result = await this.ingestFromLiveKit(workspaceId, roomName, roomSid, [event], project);
     return { status: result.applied > 0 ? 'applied' : 'duplicate', roomName };
   }
 
-  private async resolveWorkspace(named: string | null, roomSid: string | null): Promise<string | undefined> {
+  /** Events LiveKit itself vouched for (a verified webhook, ListRooms): they bind the room to the workspace. */
+  async ingestFromLiveKit(
+    workspaceId: string,
+    roomName: string,
+    roomSid: string | null,
+    events: readonly CallEvent[],
+    project: string,
+  ): Promise<IngestResult> {
+    const result = await this.ingest(workspaceId, roomName, events, 'livekit');
+    for (const event of events) await this.ownership?.confirmed(workspaceId, roomName, roomSid, event, project);
+    return result;
+  }
+
+  private async resolveWorkspace(named: string | null, roomSid: string | null, project: string): Promise<string | undefined> {
+    if (named && !(await this.projectMayTouch(named, project))) return undefined;
     if (named && (this.knownWorkspaces.has(named) || (await this.tenants.getWorkspace(named)))) {
       if (this.knownWorkspaces.size >= 100_000) this.knownWorkspaces.clear();
       this.knownWorkspaces.add(named);
       return named;
     }
     // Metadata may be missing from an event (or set after creation): fall back to the room's known call.
-    if (roomSid) return this.calls.workspaceOfRoomSid(roomSid);
+    if (!named && roomSid) {
+      const known = await this.calls.workspaceOfRoomSid(roomSid);
+      if (known && (await this.projectMayTouch(known, project))) return known;
+    }
     return undefined;
   }
+
+  /** Set by the composition root: whether LiveKit project `project` serves `workspaceId` (see services.ts). */
+  projectMayTouch: (workspaceId: string, project: string) => Promise<boolean> = async () => true;
 
   /** The list response's JSON bytes (`{data, count, timestamp}`, and `nextCursor` when paging): see calls/list.ts. */
   async listBytes(workspaceId: string, query: ListQuery = {}): Promise<Buffer> {
@@ -192,30 +218,8 @@ export class CallService {
     return { ...insights, sentiment: call.sentiment };
   }
 
-  /**
-   * End-call: LiveKit first (deleting the room is the reliable hang-up), then here. Repeating it is safe:
-   * a call that is already ended answers with its end time again.
-   */
-  async endCall(workspaceId: string, roomName: string, control: CallControl | undefined): Promise<EndCallOutcome> {
-    if (!control) {
-      throw new AppError(
-        'call_control_not_configured',
-        'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET',
-      );
-    }
-    const call = await this.calls.getActive(workspaceId, roomName);
-    if (!call) {
-      const ended = await this.calls.latestEnded(workspaceId, roomName);
-      if (ended?.endedAt != null) return { call: ended, alreadyEnded: true, roomWasGone: false };
-      throw new AppError('not_found', `no active call in room "${roomName}"`);
-    }
-    const room = await control.deleteRoom(roomName);
-    this.log.info({ workspaceId, roomName, callId: call.id, livekit: room }, 'call ended through the API');
-    return { call: await this.endHere(workspaceId, call, 'ended_by_api'), alreadyEnded: false, roomWasGone: room === 'not_found' };
-  }
-
   /** Ends the call here (after LiveKit, if configured, has ended the room). */
-  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale' | 'reconciled'): Promise<Call> {
+  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale' | 'reconciled' | 'not_owner'): Promise<Call> {
     const now = this.clock();
     const result = await this.ingest(
       workspaceId,

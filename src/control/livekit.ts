@@ -18,6 +18,8 @@ export interface CallControl {
   deleteRoom(roomName: string): Promise<'deleted' | 'not_found'>;
   /** Every room LiveKit has open (across all tenants of the LiveKit project). */
   listRooms(): Promise<Room[]>;
+  /** The open room of that name as LiveKit lists it (ListRooms by name); undefined when there is none. */
+  getRoom(roomName: string): Promise<Room | undefined>;
   listParticipants(roomName: string): Promise<ParticipantInfo[]>;
   /** The participant with its published tracks; undefined when LiveKit knows no such room or participant. */
   getParticipant(roomName: string, identity: string): Promise<ParticipantInfo | undefined>;
@@ -77,6 +79,10 @@ export function createLiveKitControl(url: string, apiKey: string, apiSecret: str
       }
     },
     listRooms: () => call(() => rooms.listRooms()),
+    async getRoom(roomName) {
+      const listed = await call(() => rooms.listRooms([roomName]));
+      return listed.find((r) => r.name === roomName);
+    },
     async listParticipants(roomName) {
       try {
         return await rooms.listParticipants(roomName);

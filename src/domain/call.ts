@@ -114,6 +114,17 @@ export function isActive(call: Call): boolean {
   return call.endedAt === null;
 }
 
+/**
+ * `owned` once LiveKit bound the room to the call's workspace (a verified webhook or ListRooms named it, and
+ * the call took the room's sid from it); `unverified` while the call is known only from agent events. Room
+ * sids only ever come from LiveKit, so the sid is the proof. See calls/ownership.ts.
+ */
+export type Ownership = 'owned' | 'unverified';
+
+export function ownershipOf(call: Call): Ownership {
+  return call.roomSid !== '' ? 'owned' : 'unverified';
+}
+
 /** When the call started: the LiveKit room's creation time when known, else the first event seen. */
 export function startedAt(call: Call): number {
   return call.roomCreatedAt ?? call.firstEventAt;

@@ -57,8 +57,11 @@ export type CallEvent =
 
 export type CallEventType = CallEvent['type'];
 
-/** Why a call is no longer active. `reconciled`: LiveKit no longer listed the room. */
-export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded' | 'reconciled';
+/**
+ * Why a call is no longer active. `reconciled`: LiveKit no longer listed the room. `not_owner`: the call was
+ * unverified (known only from this workspace's agent events) and LiveKit bound the room to another workspace.
+ */
+export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded' | 'reconciled' | 'not_owner';
 
 export type TransferOutcome = 'accepted' | 'failed';
 

@@ -1,16 +1,24 @@
 /**
  * Authentication. API routes take `x-api-key` + `x-workspace-id`; the key must belong to that workspace
- * (403 otherwise). The agent events route also takes a LiveKit-style signature (see ingest/signature.ts),
- * with the workspace named by `x-workspace-id`.
+ * (403 otherwise). The agent events route also takes a LiveKit-style signature (see ingest/signature.ts)
+ * bound to one room: the token's `video.room` grant must be the path's room, and the workspace is the one
+ * LiveKit bound the room to (calls/ownership.ts), never a header alone. Only while LiveKit has not yet told
+ * livecalls (webhook or ListRooms) who owns the room does `x-workspace-id` name it, and the call stays
+ * unverified until LiveKit confirms it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pickupEvents } from '../calls/reconcile.ts';
+import type { LiveKitProject } from '../control/projects.ts';
 import { AppError } from '../errors.ts';
+import { parseRoomMetadata } from '../ingest/livekit.ts';
 import type { Services } from '../services.ts';
 
 export interface AuthContext {
   workspaceId: string;
-  /** The API key's id, or "livekit" for a LiveKit-signed request. */
+  /** The API key's id, or "livekit:<LiveKit API key>" for a LiveKit-signed request. */
   principal: string;
+  /** True when LiveKit itself bound the room to `workspaceId` (a signed request for a room it knows). */
+  ownerProven?: boolean;
 }
 
 declare module 'fastify' {
@@ -49,7 +57,7 @@ export function requireApiKey(services: Services) {
   };
 }
 
-/** preHandler hook (needs the raw body): API key, or a LiveKit signature over the body. */
+/** preValidation hook (needs the raw body): API key, or a LiveKit signature over the body, bound to the path's room. */
 export function requireAgent(services: Services) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const apiKey = header(request, 'x-api-key');
@@ -59,13 +67,60 @@ export function requireAgent(services: Services) {
     }
     const authorization = header(request, 'authorization');
     if (!authorization) throw new AppError('unauthorized', 'send x-api-key, or a LiveKit signature in Authorization');
-    if (!services.signature)
-      throw new AppError('unauthorized', 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured');
-    await services.signature.verify(request.rawBody ?? '', authorization);
-    const workspaceId = workspaceHeader(request);
-    if (!(await services.stores.tenants.getWorkspace(workspaceId))) throw new AppError('forbidden', 'unknown workspace');
-    request.auth = { workspaceId, principal: 'livekit' };
+    const project = await services.projects.forToken(authorization);
+    if (!project) {
+      throw new AppError(
+        'unauthorized',
+        services.signature
+          ? 'invalid LiveKit signature: signed by an API key livecalls does not know'
+          : 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured',
+      );
+    }
+    const claims = await project.signature.verify(request.rawBody ?? '', authorization);
+    const room = claims.video?.room;
+    if (!room) {
+      throw new AppError(
+        'unauthorized',
+        "the LiveKit token names no room: add the room grant (`at.addGrant({ room: roomName })`) and send it to that room's events route",
+      );
+    }
+    const { roomName } = request.params as { roomName?: string };
+    if (room !== roomName) throw new AppError('forbidden', 'this LiveKit token is for another room');
+    request.auth = await signedWorkspace(services, request, room, project);
   };
+}
+
+/** The workspace of a signed agent request for `roomName` (see the module). */
+async function signedWorkspace(services: Services, request: FastifyRequest, roomName: string, project: LiveKitProject): Promise<AuthContext> {
+  const principal = `livekit:${project.apiKey}`;
+  const named = header(request, 'x-workspace-id');
+  const proven = (workspaceId: string): AuthContext => {
+    if (named && named !== workspaceId) throw new AppError('forbidden', 'the room belongs to another workspace');
+    return { workspaceId, principal, ownerProven: true };
+  };
+  const owner = await services.ownership.owner(roomName);
+  if (owner && owner.project === project.apiKey) return proven(owner.workspaceId);
+  if (owner && !owner.ended) throw new AppError('forbidden', 'the room belongs to another LiveKit project');
+  // Not bound yet (its webhooks may still be on their way): LiveKit's own ListRooms can say.
+  const room = project.control ? await project.control.getRoom(roomName) : undefined;
+  const listed = room ? parseRoomMetadata(room.metadata).workspaceId : null;
+  if (room && listed && (await services.stores.tenants.getWorkspace(listed)) && (await services.projects.mayTouch(listed, project.apiKey))) {
+    const participants = await project.control!.listParticipants(roomName);
+    const events = pickupEvents(room, participants, services.clock());
+    await services.calls.ingestFromLiveKit(listed, roomName, room.sid, events, project.apiKey);
+    return proven(listed);
+  }
+  if (!named) {
+    throw new AppError(
+      'invalid_request',
+      'LiveKit has not bound this room to a workspace yet: send x-workspace-id (the call stays unverified until LiveKit confirms it)',
+      { field: 'headers.x-workspace-id' },
+    );
+  }
+  if (!(await services.stores.tenants.getWorkspace(named)) || !(await services.projects.mayTouch(named, project.apiKey))) {
+    throw new AppError('forbidden', 'this LiveKit project does not serve that workspace');
+  }
+  return { workspaceId: named, principal, ownerProven: false };
 }
 
 export function authOf(request: FastifyRequest): AuthContext {

@@ -5,7 +5,7 @@
  * no extra secret. Library errors are turned into `unauthorized` here, so handlers never read error text.
  */
 import { createHash } from 'node:crypto';
-import { TokenVerifier, WebhookEvent } from 'livekit-server-sdk';
+import { TokenVerifier, WebhookEvent, type ClaimGrants } from 'livekit-server-sdk';
 import { AppError } from '../errors.ts';
 
 export function bodyDigest(body: string): string {
@@ -46,14 +46,15 @@ export class LiveKitSignature {
     }
   }
 
-  /** Checks a LiveKit-style signature over any body. */
-  async verify(body: string, authorization: string): Promise<void> {
-    let sha256: string | undefined;
+  /** Checks a LiveKit-style signature over any body; resolves to the token's claims. */
+  async verify(body: string, authorization: string): Promise<ClaimGrants> {
+    let claims: ClaimGrants;
     try {
-      sha256 = (await this.verifier.verify(bare(authorization))).sha256;
+      claims = await this.verifier.verify(bare(authorization));
     } catch (err) {
       throw new AppError('unauthorized', 'invalid LiveKit signature', { cause: err });
     }
-    if (sha256 !== bodyDigest(body)) throw new AppError('unauthorized', 'signature does not match the body');
+    if (claims.sha256 !== bodyDigest(body)) throw new AppError('unauthorized', 'signature does not match the body');
+    return claims;
   }
 }

@@ -16,6 +16,8 @@ import { openPostgres } from './postgres/index.ts';
 import { createRedisCalls } from './redis/calls.ts';
 import { createRedisFeed } from './redis/feed.ts';
 import { createRedisLeases } from './redis/leases.ts';
+import { createRedisRooms } from './redis/rooms.ts';
+import { createEmbeddedRooms } from './embedded/rooms.ts';
 import type { Stores, TenantStore } from './types.ts';
 import { guard } from './unavailable.ts';
 
@@ -77,6 +79,8 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
+    // Ownership lives with the live calls: every instance that shares them must see the same owners.
+    rooms: redis ? guard('Redis', createRedisRooms(redis, config.redisPrefix)) : createEmbeddedRooms(embedded()),
     tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
     async ping() {
       db?.prepare('SELECT 1').get();

@@ -20,7 +20,31 @@ export interface ApiKeyRecord {
   revokedAt: number | null;
 }
 
+/**
+ * A workspace's own LiveKit project. `secret` is as stored: sealed with the server secret (see
+ * src/control/secrets.ts), never in clear.
+ */
+export interface StoredLiveKitProject {
+  url: string;
+  apiKey: string;
+  secret: string;
+}
+
+export interface WorkspaceSummary extends Workspace {
+  /** The workspace's own LiveKit project, without its secret; null when it uses the configuration's. */
+  livekit: { url: string; apiKey: string } | null;
+}
+
 export interface TenantStore {
+  /** Every workspace, oldest first. */
+  listWorkspaces(): Promise<WorkspaceSummary[]>;
+  /** Sets (or, with null, removes) the workspace's own LiveKit project; false for an unknown workspace. */
+  setLiveKit(workspaceId: string, project: StoredLiveKitProject | null): Promise<boolean>;
+  getLiveKit(workspaceId: string): Promise<StoredLiveKitProject | undefined>;
+  /** The workspaces whose own project has this API key, with that project. */
+  workspacesOfLiveKitKey(apiKey: string): Promise<{ workspaceId: string; project: StoredLiveKitProject }[]>;
+  /** Every distinct project workspaces named, with the workspaces on it. */
+  liveKitProjects(): Promise<{ project: StoredLiveKitProject; workspaceIds: string[] }[]>;
   createWorkspace(name: string, now: number): Promise<Workspace>;
   getWorkspace(id: string): Promise<Workspace | undefined>;
   countWorkspaces(): Promise<number>;
@@ -143,11 +167,49 @@ export interface LiveFeed {
   subscribe(listener: (entry: FeedEntry) => void, onGap?: () => void): () => void;
 }
 
+/**
+ * Which workspace LiveKit says a room belongs to, as seen in a verified webhook or in ListRooms: the room's
+ * metadata named the workspace. This is the only proof of ownership livecalls accepts; an agent event or a
+ * header only ever asserts it.
+ */
+export interface RoomOwner {
+  workspaceId: string;
+  roomSid: string;
+  /** The LiveKit API key of the project that bound it ('' for the default project of the configuration). */
+  project: string;
+  /** The room's creation time (or the event's, when unknown), epoch ms: a newer room of the name replaces it. */
+  since: number;
+  /** LiveKit said the room finished (or no longer lists it): the name is free for a new room. */
+  ended: boolean;
+}
+
+/**
+ * Room ownership across every workspace (one record per room name), and the workspaces holding an
+ * *unverified* call of a name (known only from agent events), so that LiveKit binding the room elsewhere can
+ * drop them. Shared by every instance that shares the store; see src/calls/ownership.ts for the policy.
+ */
+export interface RoomRegistry {
+  /**
+   * Records that LiveKit bound `roomName` to `owner`. A binding of a newer room (by `since`) or of the same
+   * sid replaces the one kept; an older room's late event does not. True when the record changed.
+   */
+  bind(roomName: string, owner: Omit<RoomOwner, 'ended'>): Promise<boolean>;
+  /** Marks the binding ended when it is still that sid's. */
+  release(roomName: string, roomSid: string): Promise<void>;
+  owner(roomName: string): Promise<RoomOwner | undefined>;
+  /** Records that `workspaceId` holds an unverified call of `roomName`. */
+  claim(roomName: string, workspaceId: string, now: number): Promise<void>;
+  /** Workspaces holding an unverified call of `roomName` (as far as claims were recorded). */
+  claimants(roomName: string): Promise<string[]>;
+  unclaim(roomName: string, workspaceId: string): Promise<void>;
+}
+
 export interface Stores {
   tenants: TenantStore;
   calls: CallStore;
   feed: LiveFeed;
   webhooks: WebhookStore;
+  rooms: RoomRegistry;
   /**
    * Takes or renews the lease `name` for `holder` until `now + ttlMs`. True when `holder` holds it now:
    * it was free, expired (`expires_at <= now`), or already `holder`'s. Atomic across every process sharing

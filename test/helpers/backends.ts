@@ -12,6 +12,8 @@ import { loadConfig } from '../../src/config.ts';
 import { openStores } from '../../src/store/open.ts';
 import type { Stores } from '../../src/store/types.ts';
 
+/** Scale-out needs the shared server secret; tests use this one. */
+export const TEST_SECRET = 'test-server-secret-0123456789abcdefghijkl';
 export const REDIS_URL = process.env.LIVECALLS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const PG_ADMIN_URL = process.env.LIVECALLS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

@@ -88,7 +88,7 @@ describe('reconcile with LiveKit', () => {
     const other = createReconciler({
       stores: services.stores,
       service: services.calls,
-      control: services.control!,
+      projects: services.projects,
       clock: services.clock,
       everyMs: 60_000,
       log: services.log,
@@ -115,10 +115,11 @@ describe('reconcile with LiveKit', () => {
     expect(await activeRooms(w)).toEqual(['call-kept']);
   });
 
-  it('is not set up without LIVEKIT_URL, and the interval is configurable', async () => {
+  it('reconciles no project without a LiveKit URL, and the interval is configurable', async () => {
     const t = await createTestApp({ LIVECALLS_RECONCILE_EVERY: '90s' });
     try {
-      expect(t.services.reconciler).toBeUndefined();
+      expect(await t.services.projects.withControl()).toEqual([]);
+      expect(await t.services.reconciler.reconcile()).toEqual({ ran: true, ended: 0, adopted: 0 });
       expect(t.services.config.reconcileEveryMs).toBe(90_000);
     } finally {
       await t.close();

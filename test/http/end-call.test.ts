@@ -27,7 +27,8 @@ describe('end-call', () => {
   it('deletes the LiveKit room, ends the call here, and is safe to repeat', async () => {
     lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
     t = await createTestApp({ LIVEKIT_URL: lk.url });
-    lk.addRoom({ name: 'call-end' });
+    // LiveKit's room names this workspace, with the sid the webhooks carried: the end-call check passes.
+    lk.addRoom({ name: 'call-end', sid: 'RM_call-end', metadata: { workspaceId: t.ws.id } });
     await startCall(t, 'call-end');
     const res = await endCall(t, 'call-end');
     expect(res.statusCode).toBe(200);

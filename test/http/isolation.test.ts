@@ -66,10 +66,12 @@ describe('workspace isolation', () => {
     expect(foreign.error.message.replace('b-only', 'X')).toBe(missing.error.message.replace('no-such-room', 'X'));
   });
 
-  it("agent events sent with A's key land only in A", async () => {
-    await postAgentEvents(t.app, 'b-only', [turn('customer', 'from A', t.clock.now)], { headers: a.headers });
+  it("agent events sent with A's key for a room LiveKit bound to B are a 404, and nothing is stored anywhere", async () => {
+    const res = await postAgentEvents(t.app, 'b-only', [turn('customer', 'from A', t.clock.now)], { headers: a.headers });
+    expect(res.statusCode).toBe(404);
     const detailsB = (await get('/v2/api/active-calls/b-only', b)).json();
     expect(detailsB.transcript).toEqual([]);
-    expect((await get('/v2/api/active-calls/b-only', a)).json().transcript).toEqual([{ role: 'customer', content: 'from A' }]);
+    expect((await get('/v2/api/active-calls/b-only', a)).statusCode).toBe(404);
+    expect((await get('/v2/api/active-calls', a)).json().data.map((c: { roomName: string }) => c.roomName)).toEqual(['shared-name']);
   });
 });

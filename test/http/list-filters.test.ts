@@ -13,7 +13,7 @@ import { createServices } from '../../src/services.ts';
 import { openStores } from '../../src/store/open.ts';
 import { LOG_SPAN } from '../../src/store/redis/list-views.ts';
 import { createTestApp, LK_KEY, LK_SECRET, tempDir, type TestApp } from '../helpers/app.ts';
-import { dropRedisPrefix, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
+import { dropRedisPrefix, randomName, redisReachable, REDIS_URL, TEST_SECRET } from '../helpers/backends.ts';
 import { participant, postAgentEvents, postWebhook, room, webhook } from '../helpers/livekit.ts';
 import { serviceFor } from '../helpers/service.ts';
 
@@ -29,6 +29,7 @@ async function createRedisApp(): Promise<TestApp & { prefix: string }> {
     LIVEKIT_API_SECRET: LK_SECRET,
     LOG_LEVEL: 'silent',
     REDIS_URL,
+    LIVECALLS_SECRET: TEST_SECRET,
     LIVECALLS_REDIS_PREFIX: prefix,
   });
   const clock = {

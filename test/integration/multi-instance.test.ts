@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../../src/simulate/sign.ts';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
-import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
+import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL, TEST_SECRET } from '../helpers/backends.ts';
 import { participant, room, webhook } from '../helpers/livekit.ts';
 import { ROOT, startServer, statusWithin, type ServerProcess } from '../helpers/server-process.ts';
 
@@ -26,6 +26,7 @@ beforeAll(async () => {
   db = await createDatabase();
   env = {
     REDIS_URL,
+    LIVECALLS_SECRET: TEST_SECRET,
     DATABASE_URL: db.url,
     LIVECALLS_REDIS_PREFIX: prefix,
     LIVECALLS_DATA_DIR: dir,

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
-import { dropRedisPrefix, randomName, redisReachable } from '../helpers/backends.ts';
+import { dropRedisPrefix, randomName, redisReachable, TEST_SECRET } from '../helpers/backends.ts';
 import { startServer, type ServerProcess } from '../helpers/server-process.ts';
 import { startProxy, type Proxy } from '../helpers/tcp-proxy.ts';
 
@@ -36,6 +36,7 @@ describe.skipIf(!up)('Redis faults', () => {
     proxy = await startProxy(6379);
     server = await startServer({
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      LIVECALLS_SECRET: TEST_SECRET,
       LIVECALLS_REDIS_PREFIX: prefix,
       LIVECALLS_DATA_DIR: dir,
       LIVEKIT_API_KEY: LK_KEY,

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStores } from '../../src/store/open.ts';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
-import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL } from '../helpers/backends.ts';
+import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, REDIS_URL, TEST_SECRET } from '../helpers/backends.ts';
 import { postAgentEvents, turn } from '../helpers/livekit.ts';
 import { openSse, type SseClient, type SseFrame } from '../helpers/sse.ts';
 
@@ -29,6 +29,7 @@ beforeAll(async () => {
   for (const dir of dirs) {
     const config = loadConfig({
       REDIS_URL,
+      LIVECALLS_SECRET: TEST_SECRET,
       DATABASE_URL: db.url,
       LIVECALLS_REDIS_PREFIX: prefix,
       LIVECALLS_DATA_DIR: dir,

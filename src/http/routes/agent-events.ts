@@ -18,20 +18,23 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
           tags: ['ingest'],
           summary: 'Send agent events (1 to 100) for a call',
           description:
-            'Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature (`Authorization: <jwt>` signed with LIVEKIT_API_SECRET, claim `sha256` = base64 SHA-256 of the body) plus `x-workspace-id`. Each event `id` is an idempotency key within the room; resending is safe. 202 once the events are durable.',
+            "Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the room; resending is safe. 202 once the events are durable.",
           params: roomParamsSchema,
           body: agentEventsBodySchema,
           response: {
             202: z.object({ applied: z.number().int(), duplicates: z.number().int() }),
-            ...errorResponses(400, 401, 403, 413, 415),
+            ...errorResponses(400, 401, 403, 404, 413, 415),
           },
         },
       },
       async (request, reply) => {
-        const { workspaceId } = authOf(request);
+        const { workspaceId, ownerProven } = authOf(request);
         const { roomName } = request.params;
         const events = request.body.events.map((e) => toCallEvent(roomName, e));
+        // Asserted, not proven: refused if LiveKit bound the room elsewhere; a new call of it stays unverified.
+        if (!ownerProven) await services.ownership.admitAgentEvents(workspaceId, roomName);
         const result = await services.calls.ingest(workspaceId, roomName, events, 'agent');
+        if (!ownerProven) await services.ownership.afterAgentEvents(workspaceId, roomName, result);
         return reply.status(202).send({ applied: result.applied, duplicates: result.duplicates });
       },
     );

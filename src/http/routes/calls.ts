@@ -22,7 +22,7 @@ const callRecordSchema = z.object({
   startTime: z.number().int().describe('epoch seconds'),
   endTime: z.number().int().nullable().describe('epoch seconds; null while active'),
   duration: z.number().int().describe('whole seconds'),
-  endReason: z.enum(['room_finished', 'ended_by_api', 'stale', 'superseded', 'reconciled']).nullable(),
+  endReason: z.enum(['room_finished', 'ended_by_api', 'stale', 'superseded', 'reconciled', 'not_owner']).nullable(),
   sentiment: sentimentSchema,
   transferRequested: z.boolean(),
   humanTakeover: z.boolean().describe('true while a human has taken over (remove-agent), until restore-agent'),

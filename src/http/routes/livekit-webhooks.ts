@@ -23,16 +23,25 @@ export function livekitWebhookRoutes(services: Services): FastifyPluginAsync {
           tags: ['ingest'],
           summary: 'LiveKit server webhooks',
           description:
-            'Point LiveKit\'s `webhook.urls` here. Signed with LIVEKIT_API_KEY / LIVEKIT_API_SECRET. The room metadata must be JSON naming the workspace: `{"workspaceId": "...", "agentName": "...", "customerName": "..."}`.',
+            'Point LiveKit\'s `webhook.urls` here. Signed with LIVEKIT_API_KEY / LIVEKIT_API_SECRET, or with the key pair of a workspace\'s own LiveKit project (`livecalls workspaces set-livekit`); a project only reaches the workspaces it serves. The room metadata must be JSON naming the workspace: `{"workspaceId": "...", "agentName": "...", "customerName": "..."}`; that is what makes the room the workspace\'s.',
         },
       },
       async (request) => {
-        if (!services.signature) {
-          throw new AppError('webhooks_not_configured', 'webhooks are not configured: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
-        }
         const body = typeof request.body === 'string' ? request.body : '';
-        const webhook = await services.signature.webhook(body, request.headers.authorization);
-        const outcome = await services.calls.ingestWebhook(webhook);
+        const authorization = request.headers.authorization;
+        // Verified with the secret of the API key the token names: the configuration's, or a workspace's own.
+        const project = authorization ? await services.projects.forToken(authorization) : undefined;
+        if (!project) {
+          if (!services.signature) {
+            throw new AppError('webhooks_not_configured', 'webhooks are not configured: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+          }
+          throw new AppError(
+            'unauthorized',
+            authorization ? 'invalid LiveKit signature: signed by an API key livecalls does not know' : 'missing Authorization header (LiveKit webhook signature)',
+          );
+        }
+        const webhook = await project.signature.webhook(body, authorization);
+        const outcome = await services.calls.ingestWebhook(webhook, project.apiKey);
         return { ok: true, ...outcome };
       },
     );

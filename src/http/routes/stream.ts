@@ -28,7 +28,7 @@ function requireStreamAuth(services: Services) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = (request.query as { token?: unknown }).token;
     if (typeof token !== 'string') return byKey(request, reply);
-    const { workspaceId, keyId } = await verifyStreamToken(services.stores.tenants, token, services.clock());
+    const { workspaceId, keyId } = await verifyStreamToken(services.stores.tenants, services.secret.streamTokenKey, token, services.clock());
     request.auth = { workspaceId, principal: keyId };
   };
 }
@@ -178,7 +178,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       async (request, reply) => {
         const { principal } = authOf(request);
         const ttl = request.body?.ttlSeconds ?? STREAM_TOKEN_TTL.defaultS;
-        const issued = await issueStreamToken(services.stores.tenants, principal, ttl, services.clock());
+        const issued = await issueStreamToken(services.stores.tenants, services.secret.streamTokenKey, principal, ttl, services.clock());
         if (issued.workspaceId !== authOf(request).workspaceId)
           throw new AppError('forbidden', 'this API key is not allowed on that workspace');
         return reply.status(201).send({ ...issued, expiresAt: new Date(issued.expiresAt).toISOString() });

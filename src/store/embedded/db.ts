@@ -106,6 +106,26 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (endpoint_id, message_id, attempt),
      FOREIGN KEY (endpoint_id, message_id) REFERENCES webhook_deliveries(endpoint_id, message_id) ON DELETE CASCADE
    ) WITHOUT ROWID;`,
+  // Room ownership as LiveKit proved it, and the workspaces holding unverified calls of a room name.
+  `CREATE TABLE room_owners (
+     room_name TEXT PRIMARY KEY,
+     workspace_id TEXT NOT NULL,
+     room_sid TEXT NOT NULL,
+     project TEXT NOT NULL,
+     since INTEGER NOT NULL,
+     ended INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE room_claims (
+     room_name TEXT NOT NULL,
+     workspace_id TEXT NOT NULL,
+     claimed_at INTEGER NOT NULL,
+     PRIMARY KEY (room_name, workspace_id)
+   ) WITHOUT ROWID;`,
+  // A workspace's own LiveKit project (the secret sealed with the server secret).
+  `ALTER TABLE workspaces ADD COLUMN livekit_url TEXT;
+   ALTER TABLE workspaces ADD COLUMN livekit_key TEXT;
+   ALTER TABLE workspaces ADD COLUMN livekit_secret TEXT;
+   CREATE INDEX workspaces_livekit_key ON workspaces(livekit_key) WHERE livekit_key IS NOT NULL;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

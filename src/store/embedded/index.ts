@@ -3,6 +3,7 @@ import { createEmbeddedCalls } from './calls.ts';
 import { createMemoryFeed } from './feed.ts';
 import { openDatabase, type SyncMode } from './db.ts';
 import { createEmbeddedLeases } from './leases.ts';
+import { createEmbeddedRooms } from './rooms.ts';
 import { createEmbeddedTenants } from './tenants.ts';
 import { createEmbeddedWebhooks } from './webhooks.ts';
 
@@ -17,6 +18,7 @@ export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal',
     calls: createEmbeddedCalls(db, undefined, feed),
     feed,
     webhooks: createEmbeddedWebhooks(db),
+    rooms: createEmbeddedRooms(db),
     tryLease: createEmbeddedLeases(db),
     async ping() {
       db.prepare('SELECT 1').get();

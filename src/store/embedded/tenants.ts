@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, TenantStore, Workspace } from '../types.ts';
+import type { ApiKeyRecord, StoredLiveKitProject, TenantStore, Workspace } from '../types.ts';
 import { AppError } from '../../errors.ts';
+import { groupProjects } from '../projects.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
 
 interface KeyRow {
@@ -17,6 +18,17 @@ interface WorkspaceRow {
   created_at: number;
 }
 
+interface ProjectRow extends WorkspaceRow {
+  livekit_url: string | null;
+  livekit_key: string | null;
+  livekit_secret: string | null;
+}
+
+function projectOf(row: ProjectRow): StoredLiveKitProject | undefined {
+  if (!row.livekit_url || !row.livekit_key || !row.livekit_secret) return undefined;
+  return { url: row.livekit_url, apiKey: row.livekit_key, secret: row.livekit_secret };
+}
+
 function toKey(row: KeyRow): ApiKeyRecord {
   return { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at };
 }
@@ -28,6 +40,11 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
   const insertKey = db.prepare('INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES (?, ?, ?, ?)');
   const revokeKey = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const selectKey = db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?');
+  const selectAll = db.prepare<[], ProjectRow>('SELECT * FROM workspaces ORDER BY created_at, id');
+  const selectProject = db.prepare<[string], ProjectRow>('SELECT * FROM workspaces WHERE id = ?');
+  const selectByKey = db.prepare<[string], ProjectRow>('SELECT * FROM workspaces WHERE livekit_key = ? ORDER BY created_at, id');
+  const selectProjects = db.prepare<[], ProjectRow>('SELECT * FROM workspaces WHERE livekit_key IS NOT NULL ORDER BY created_at, id');
+  const updateProject = db.prepare('UPDATE workspaces SET livekit_url = ?, livekit_key = ?, livekit_secret = ? WHERE id = ?');
 
   return {
     async createWorkspace(name, now): Promise<Workspace> {
@@ -38,6 +55,38 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
     async getWorkspace(id) {
       const row = selectWorkspace.get(id);
       return row && { id: row.id, name: row.name, createdAt: row.created_at };
+    },
+    async listWorkspaces() {
+      return selectAll.all().map((row) => {
+        const project = projectOf(row);
+        return {
+          id: row.id,
+          name: row.name,
+          createdAt: row.created_at,
+          livekit: project ? { url: project.url, apiKey: project.apiKey } : null,
+        };
+      });
+    },
+    async setLiveKit(workspaceId, project) {
+      return updateProject.run(project?.url ?? null, project?.apiKey ?? null, project?.secret ?? null, workspaceId).changes > 0;
+    },
+    async getLiveKit(workspaceId) {
+      const row = selectProject.get(workspaceId);
+      return row && projectOf(row);
+    },
+    async workspacesOfLiveKitKey(apiKey) {
+      return selectByKey.all(apiKey).flatMap((row) => {
+        const project = projectOf(row);
+        return project ? [{ workspaceId: row.id, project }] : [];
+      });
+    },
+    async liveKitProjects() {
+      return groupProjects(
+        selectProjects.all().flatMap((row) => {
+          const project = projectOf(row);
+          return project ? [{ workspaceId: row.id, project }] : [];
+        }),
+      );
     },
     async countWorkspaces() {
       return countWorkspaces.get()?.n ?? 0;

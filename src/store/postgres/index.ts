@@ -8,7 +8,8 @@ import type { Call, Turn } from '../../domain/call.ts';
 import { startedAt } from '../../domain/call.ts';
 import { AppError } from '../../errors.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
-import type { ApiKeyRecord, ArchiveStore, TenantStore, WebhookStore } from '../types.ts';
+import { groupProjects } from '../projects.ts';
+import type { ApiKeyRecord, ArchiveStore, StoredLiveKitProject, TenantStore, WebhookStore } from '../types.ts';
 import { guard } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresWebhooks } from './webhooks.ts';
@@ -43,7 +44,58 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
     return row && { id: row.id, workspaceId: row.workspace_id, createdAt: row.created_at, revokedAt: row.revoked_at, hash: row.hash };
   }
 
+  interface ProjectRow {
+    id: string;
+    name: string;
+    created_at: string | number;
+    livekit_url: string | null;
+    livekit_key: string | null;
+    livekit_secret: string | null;
+  }
+  const projectOf = (row: ProjectRow): StoredLiveKitProject | undefined =>
+    row.livekit_url && row.livekit_key && row.livekit_secret
+      ? { url: row.livekit_url, apiKey: row.livekit_key, secret: row.livekit_secret }
+      : undefined;
+  const withProjects = (rows: ProjectRow[]) =>
+    rows.flatMap((row) => {
+      const project = projectOf(row);
+      return project ? [{ workspaceId: row.id, project }] : [];
+    });
+
   const tenants: TenantStore = {
+    async listWorkspaces() {
+      const rows = (await q<ProjectRow>('SELECT * FROM workspaces ORDER BY created_at, id')).rows;
+      return rows.map((row) => {
+        const project = projectOf(row);
+        return {
+          id: row.id,
+          name: row.name,
+          createdAt: Number(row.created_at),
+          livekit: project ? { url: project.url, apiKey: project.apiKey } : null,
+        };
+      });
+    },
+    async setLiveKit(workspaceId, project) {
+      const result = await q('UPDATE workspaces SET livekit_url = $1, livekit_key = $2, livekit_secret = $3 WHERE id = $4', [
+        project?.url ?? null,
+        project?.apiKey ?? null,
+        project?.secret ?? null,
+        workspaceId,
+      ]);
+      return (result.rowCount ?? 0) > 0;
+    },
+    async getLiveKit(workspaceId) {
+      const row = (await q<ProjectRow>('SELECT * FROM workspaces WHERE id = $1', [workspaceId])).rows[0];
+      return row && projectOf(row);
+    },
+    async workspacesOfLiveKitKey(apiKey) {
+      return withProjects((await q<ProjectRow>('SELECT * FROM workspaces WHERE livekit_key = $1 ORDER BY created_at, id', [apiKey])).rows);
+    },
+    async liveKitProjects() {
+      return groupProjects(
+        withProjects((await q<ProjectRow>('SELECT * FROM workspaces WHERE livekit_key IS NOT NULL ORDER BY created_at, id')).rows),
+      );
+    },
     async createWorkspace(name, now) {
       const ws = { id: newWorkspaceId(), name, createdAt: now };
       await q('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)', [ws.id, name, now]);
