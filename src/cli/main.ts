@@ -4,17 +4,22 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
+import { loadServerSecret } from '../control/secrets.ts';
 import { AppError } from '../errors.ts';
 import { openTenants } from '../store/open.ts';
 
 const USAGE = `usage:
   livecalls workspaces create --name NAME
+  livecalls workspaces list
+  livecalls workspaces set-livekit WORKSPACE_ID --url URL --api-key KEY --api-secret SECRET
+  livecalls workspaces set-livekit WORKSPACE_ID --clear
   livecalls keys create --workspace WORKSPACE_ID
   livecalls keys revoke KEY_ID
   livecalls simulate --calls N --workspace ID [--api-key KEY] [--url URL] [--concurrency N] [--turn-delay MS]
 
-Environment: LIVECALLS_DATA_DIR (default ./data), or DATABASE_URL when set, for the tenant commands; LIVEKIT_API_KEY and
-LIVEKIT_API_SECRET (as the server's) for simulate.`;
+Environment: LIVECALLS_DATA_DIR (default ./data), or DATABASE_URL when set, for the tenant commands (with DATABASE_URL,
+LIVECALLS_SECRET as the server's: it seals the LiveKit secret); LIVEKIT_API_KEY and LIVEKIT_API_SECRET (as the
+server's) for simulate. --api-secret - reads the secret from standard input.`;
 
 class UsageError extends Error {}
 
@@ -22,11 +27,39 @@ function print(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+/** A LiveKit project from the options, checked as the server's own configuration is. */
+async function liveKitProject(
+  url: string | undefined,
+  apiKey: string | undefined,
+  apiSecret: string | undefined,
+): Promise<{ url: string; apiKey: string; secret: string }> {
+  if (!url || !apiKey || !apiSecret) throw new UsageError('--url, --api-key and --api-secret are required (or --clear)');
+  if (!/^(https?|wss?):\/\/[^\s/]+/.test(url)) throw new UsageError('--url must be the LiveKit server URL (https://, wss://, http:// or ws://)');
+  if (!/^[\x21-\x7e]{1,256}$/.test(apiKey)) throw new UsageError('--api-key must be a LiveKit API key');
+  const secret = apiSecret === '-' ? await readStdin() : apiSecret;
+  if (secret.length < 16) throw new UsageError('--api-secret is too short for a LiveKit API secret');
+  // The server SDK speaks HTTP; the ws(s):// form clients use is accepted, as for LIVEKIT_URL.
+  return { url: url.replace(/^ws/, 'http').replace(/\/+$/, ''), apiKey, secret };
+}
+
 async function tenantCommand(args: string[]): Promise<void> {
   const [resource, action, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { name: { type: 'string' }, workspace: { type: 'string' } },
+    options: {
+      name: { type: 'string' },
+      workspace: { type: 'string' },
+      url: { type: 'string' },
+      'api-key': { type: 'string' },
+      'api-secret': { type: 'string' },
+      clear: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   const config = loadConfig();
@@ -40,6 +73,23 @@ async function tenantCommand(args: string[]): Promise<void> {
       const workspace = await store.tenants.createWorkspace(name, now);
       const { key, apiKey } = await store.tenants.createKey(workspace.id, now);
       print({ workspaceId: workspace.id, apiKey, keyId: key.id });
+    } else if (resource === 'workspaces' && action === 'list') {
+      for (const ws of await store.tenants.listWorkspaces()) {
+        print({ workspaceId: ws.id, name: ws.name, createdAt: new Date(ws.createdAt).toISOString(), livekit: ws.livekit });
+      }
+    } else if (resource === 'workspaces' && action === 'set-livekit') {
+      const workspaceId = positionals[0];
+      if (!workspaceId) throw new UsageError('WORKSPACE_ID is required');
+      if (!(await store.tenants.getWorkspace(workspaceId))) throw new AppError('not_found', `unknown workspace ${workspaceId}`);
+      if (values.clear) {
+        await store.tenants.setLiveKit(workspaceId, null);
+        print({ workspaceId, livekit: null });
+        return;
+      }
+      const project = await liveKitProject(values.url, values['api-key'], values['api-secret']);
+      const secret = loadServerSecret(config.secret, config.dataDir);
+      await store.tenants.setLiveKit(workspaceId, { ...project, secret: secret.seal(project.secret, workspaceId) });
+      print({ workspaceId, livekit: { url: project.url, apiKey: project.apiKey } });
     } else if (resource === 'keys' && action === 'create') {
       if (!values.workspace) throw new UsageError('--workspace is required');
       const { key, apiKey } = await store.tenants.createKey(values.workspace, now);

@@ -9,40 +9,27 @@
  * attempt) and to an internal one now is refused too; there is no window between check and connect.
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
-
-const NOT_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], // "this network", 0.0.0.0 included
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16], // link-local, cloud metadata services
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, and the broadcast address
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 96], // unspecified, loopback, and the deprecated IPv4-compatible forms
-  ['fc00::', 7], // unique local
-  ['fe80::', 10], // link-local
-  ['fec0::', 10], // the former site-local
-  ['ff00::', 8], // multicast
-] as const) {
-  NOT_PUBLIC.addSubnet(network, prefix, 'ipv6');
-}
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
- * True when `address` (an IPv4 or IPv6 literal) is one deliveries may go to. IPv4-mapped IPv6 addresses
- * (`::ffff:10.0.0.5`, `::ffff:a00:5`) are judged as the IPv4 address they carry: BlockList does that.
+ * True when `address` (an IPv4 or IPv6 literal) is one deliveries may go to: ipaddr.js classifies it as
+ * global `unicast`. Every special-purpose range the library keeps (IANA's registries: private, loopback,
+ * link-local, carrier-grade NAT, benchmarking 198.18.0.0/15, IETF protocol assignments 192.0.0.0/24, the
+ * documentation ranges, discard-only 100::/64, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo, multicast,
+ * reserved, ...) is refused, since each either is not the public internet or tunnels to an address inside it.
+ * IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry; the deprecated IPv4-compatible form
+ * (`::a.b.c.d`, the first 96 bits zero) is refused outright.
  */
 export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (isIP(address) === 0 || !ipaddr.isValid(address)) return false;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) parsed = v6.toIPv4Address();
+    else if (v6.parts.slice(0, 6).every((p) => p === 0)) return false;
+  }
+  return parsed.range() === 'unicast';
 }
 
 /** The host of a URL as an IP literal (brackets of IPv6 removed), or undefined for a name. */

@@ -108,6 +108,21 @@ describe('public addresses', () => {
     ['::ffff:10.0.0.5', 'IPv4-mapped RFC 1918'],
     ['::ffff:a9fe:a9fe', 'IPv4-mapped link-local, hex form'],
     ['::ffff:100.64.0.1', 'IPv4-mapped CGNAT'],
+    ['64:ff9b::a00:5', 'NAT64 to 10.0.0.5'],
+    ['64:ff9b::808:808', 'NAT64 (tunnels to an IPv4 address)'],
+    ['2002:a00:5::1', '6to4 of 10.0.0.5'],
+    ['2002:808:808::1', '6to4'],
+    ['198.18.0.1', 'benchmarking 198.18.0.0/15'],
+    ['198.19.255.254', 'benchmarking 198.18.0.0/15'],
+    ['192.0.0.8', 'IETF protocol assignments 192.0.0.0/24'],
+    ['100::1', 'discard-only 100::/64'],
+    ['192.0.2.1', 'documentation TEST-NET-1'],
+    ['198.51.100.7', 'documentation TEST-NET-2'],
+    ['203.0.113.5', 'documentation TEST-NET-3'],
+    ['2001:db8::1', 'documentation 2001:db8::/32'],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', 'Teredo'],
+    ['::a00:5', 'deprecated IPv4-compatible'],
+    ['240.0.0.1', 'reserved 240.0.0.0/4'],
   ])('%s (%s) is not public', (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });
@@ -120,7 +135,9 @@ describe('public addresses', () => {
     '100.63.255.255',
     '100.128.0.1',
     '2606:4700::1111',
+    '2a00:1450:4001:80b::200e',
     '::ffff:8.8.8.8',
+    '198.20.0.1',
   ])('%s is public', (address) => {
     expect(isPublicAddress(address)).toBe(true);
   });
