@@ -40,7 +40,8 @@ async function liveKitProject(
   apiSecret: string | undefined,
 ): Promise<{ url: string; apiKey: string; secret: string }> {
   if (!url || !apiKey || !apiSecret) throw new UsageError('--url, --api-key and --api-secret are required (or --clear)');
-  if (!/^(https?|wss?):\/\/[^\s/]+/.test(url)) throw new UsageError('--url must be the LiveKit server URL (https://, wss://, http:// or ws://)');
+  if (!/^(https?|wss?):\/\/[^\s/]+/.test(url))
+    throw new UsageError('--url must be the LiveKit server URL (https://, wss://, http:// or ws://)');
   if (!/^[\x21-\x7e]{1,256}$/.test(apiKey)) throw new UsageError('--api-key must be a LiveKit API key');
   const secret = apiSecret === '-' ? await readStdin() : apiSecret;
   if (secret.length < 16) throw new UsageError('--api-secret is too short for a LiveKit API secret');

@@ -123,7 +123,7 @@ export class LiveKitProjects {
     if (!control) {
       throw new AppError(
         'call_control_not_configured',
-        'call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or the workspace\'s own project with `livecalls workspaces set-livekit`)',
+        "call control is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or the workspace's own project with `livecalls workspaces set-livekit`)",
       );
     }
     return control;

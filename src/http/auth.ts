@@ -91,7 +91,12 @@ export function requireAgent(services: Services) {
 }
 
 /** The workspace of a signed agent request for `roomName` (see the module). */
-async function signedWorkspace(services: Services, request: FastifyRequest, roomName: string, project: LiveKitProject): Promise<AuthContext> {
+async function signedWorkspace(
+  services: Services,
+  request: FastifyRequest,
+  roomName: string,
+  project: LiveKitProject,
+): Promise<AuthContext> {
   const principal = `livekit:${project.apiKey}`;
   const named = header(request, 'x-workspace-id');
   const proven = (workspaceId: string): AuthContext => {
@@ -104,7 +109,12 @@ async function signedWorkspace(services: Services, request: FastifyRequest, room
   // Not bound yet (its webhooks may still be on their way): LiveKit's own ListRooms can say.
   const room = project.control ? await project.control.getRoom(roomName) : undefined;
   const listed = room ? parseRoomMetadata(room.metadata).workspaceId : null;
-  if (room && listed && (await services.stores.tenants.getWorkspace(listed)) && (await services.projects.mayTouch(listed, project.apiKey))) {
+  if (
+    room &&
+    listed &&
+    (await services.stores.tenants.getWorkspace(listed)) &&
+    (await services.projects.mayTouch(listed, project.apiKey))
+  ) {
     const participants = await project.control!.listParticipants(roomName);
     const events = pickupEvents(room, participants, services.clock());
     await services.calls.ingestFromLiveKit(listed, roomName, room.sid, events, project.apiKey);

@@ -6,8 +6,13 @@ import { AccessToken } from 'livekit-server-sdk';
 import type { WebhookEvent } from '@livekit/protocol';
 import { bodyDigest } from '../ingest/signature.ts';
 
-export async function signBody(body: string, apiKey: string, apiSecret: string, ttl = '5m'): Promise<string> {
+/**
+ * `room`: the room an agent worker's request is for (the `video.room` grant). livecalls requires it on agent
+ * events, and applies the request to that room only; webhooks carry none.
+ */
+export async function signBody(body: string, apiKey: string, apiSecret: string, ttl = '5m', room?: string): Promise<string> {
   const token = new AccessToken(apiKey, apiSecret, { ttl });
+  if (room !== undefined) token.addGrant({ room });
   token.sha256 = bodyDigest(body);
   return token.toJwt();
 }

@@ -128,7 +128,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Stats> {
     const body = JSON.stringify({ events });
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'x-workspace-id': opts.workspaceId };
     if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
-    else headers.Authorization = await signBody(body, opts.livekitKey, opts.livekitSecret);
+    else headers.Authorization = await signBody(body, opts.livekitKey, opts.livekitSecret, '5m', roomName);
     await post(`/v2/api/active-calls/${encodeURIComponent(roomName)}/events`, body, headers);
     p.events += events.length;
   }

@@ -87,14 +87,16 @@ export async function postAgentEvents(
   app: FastifyInstance,
   roomName: string,
   events: AgentEventInput[],
-  auth: { headers: Record<string, string> } | { signedFor: string },
+  /** `signedFor`: the x-workspace-id sent beside the signature (omitted when undefined); `room`: the grant (default: the path's room). */
+  auth: { headers: Record<string, string> } | { signedFor: string | undefined; room?: string | null; key?: string; secret?: string },
 ): Promise<LightMyRequestResponse> {
   const payload = JSON.stringify({ events });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if ('headers' in auth) Object.assign(headers, auth.headers);
   else {
-    headers.authorization = await signBody(payload, LK_KEY, LK_SECRET);
-    headers['x-workspace-id'] = auth.signedFor;
+    const room = auth.room === undefined ? roomName : (auth.room ?? undefined);
+    headers.authorization = await signBody(payload, auth.key ?? LK_KEY, auth.secret ?? LK_SECRET, '5m', room);
+    if (auth.signedFor !== undefined) headers['x-workspace-id'] = auth.signedFor;
   }
   return app.inject({ method: 'POST', url: `/v2/api/active-calls/${encodeURIComponent(roomName)}/events`, headers, payload });
 }

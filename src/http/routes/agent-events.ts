@@ -18,7 +18,7 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
           tags: ['ingest'],
           summary: 'Send agent events (1 to 100) for a call',
           description:
-            "Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the room; resending is safe. 202 once the events are durable.",
+            'Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the room; resending is safe. 202 once the events are durable.',
           params: roomParamsSchema,
           body: agentEventsBodySchema,
           response: {

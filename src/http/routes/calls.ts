@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { callType, isActive, isHumanTakeover, startedAt } from '../../domain/call.ts';
+import { callType, isActive, isHumanTakeover, ownershipOf, startedAt } from '../../domain/call.ts';
 import { agentName, customerName, customerPhone, durationSeconds } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
 import { authOf } from '../auth.ts';
@@ -15,6 +15,9 @@ const callRecordSchema = z.object({
   id: z.string(),
   roomName: z.string(),
   status: z.enum(['active', 'ended']),
+  ownership: z
+    .enum(['owned', 'unverified'])
+    .describe('owned: LiveKit bound the room to this workspace; unverified: known only from its agent events (cannot be controlled)'),
   type: z.enum(['phone', 'web']),
   aiAgentName: z.string(),
   customerName: z.string(),
@@ -61,6 +64,7 @@ export function callsRoutes(services: Services): FastifyPluginAsyncZod {
           id: call.id,
           roomName: call.roomName,
           status: isActive(call) ? ('active' as const) : ('ended' as const),
+          ownership: ownershipOf(call),
           type: callType(call),
           aiAgentName: agentName(call),
           customerName: customerName(call),

@@ -37,7 +37,9 @@ export function livekitWebhookRoutes(services: Services): FastifyPluginAsync {
           }
           throw new AppError(
             'unauthorized',
-            authorization ? 'invalid LiveKit signature: signed by an API key livecalls does not know' : 'missing Authorization header (LiveKit webhook signature)',
+            authorization
+              ? 'invalid LiveKit signature: signed by an API key livecalls does not know'
+              : 'missing Authorization header (LiveKit webhook signature)',
           );
         }
         const webhook = await project.signature.webhook(body, authorization);

@@ -28,7 +28,12 @@ function requireStreamAuth(services: Services) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = (request.query as { token?: unknown }).token;
     if (typeof token !== 'string') return byKey(request, reply);
-    const { workspaceId, keyId } = await verifyStreamToken(services.stores.tenants, services.secret.streamTokenKey, token, services.clock());
+    const { workspaceId, keyId } = await verifyStreamToken(
+      services.stores.tenants,
+      services.secret.streamTokenKey,
+      token,
+      services.clock(),
+    );
     request.auth = { workspaceId, principal: keyId };
   };
 }

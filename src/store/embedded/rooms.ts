@@ -11,7 +11,9 @@ interface OwnerRow {
 }
 
 export function createEmbeddedRooms(db: Database.Database): RoomRegistry {
-  const select = db.prepare<[string], OwnerRow>('SELECT workspace_id, room_sid, project, since, ended FROM room_owners WHERE room_name = ?');
+  const select = db.prepare<[string], OwnerRow>(
+    'SELECT workspace_id, room_sid, project, since, ended FROM room_owners WHERE room_name = ?',
+  );
   const upsert = db.prepare(
     `INSERT INTO room_owners (room_name, workspace_id, room_sid, project, since, ended) VALUES (?, ?, ?, ?, ?, 0)
      ON CONFLICT(room_name) DO UPDATE SET workspace_id = excluded.workspace_id, room_sid = excluded.room_sid,
