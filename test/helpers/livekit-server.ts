@@ -5,8 +5,9 @@
  * participants and tracks (livekit-server-state.ts) and sends the signed webhooks LiveKit would.
  *
  * It covers what livecalls calls: RoomService DeleteRoom, ListRooms, ListParticipants, GetParticipant,
- * MutePublishedTrack, and SIP TransferSIPParticipant. It is not LiveKit: no media, no signalling, no
- * real SIP, no room timeouts, no multi-node behaviour, no webhook retries or drops.
+ * MutePublishedTrack, and SIP TransferSIPParticipant, and logs every request it is sent (`requests`,
+ * `actionsOn`) so a test can tell that nothing was asked of a room. It is not LiveKit: no media, no
+ * signalling, no real SIP, no room timeouts, no multi-node behaviour, no webhook retries or drops.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,4 +1,5 @@
 /** `npm run security:table`: the security table (security-table.ts) as Markdown, for the README. */
+import { format, resolveConfig } from 'prettier';
 import { ATTACK_STEPS, CASES, EXPECTED, ROUTES, routeLabel, showExpected, SIGNED_CASES } from './security-table.ts';
 
 const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
@@ -21,4 +22,6 @@ for (const s of ATTACK_STEPS) {
   lines.push(row([r ? `\`${routeLabel(r)}\`` : s.route, String(s.expected)]));
 }
 
-console.log(lines.join('\n'));
+// Formatted as the README is checked (`prettier --check`), so the output pastes in unchanged.
+const options = await resolveConfig(new URL('../../README.md', import.meta.url));
+process.stdout.write(await format(lines.join('\n'), { ...options, parser: 'markdown' }));

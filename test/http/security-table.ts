@@ -39,7 +39,7 @@ export const CASES: readonly CaseSpec[] = [
     id: 'otherWorkspaceRoom',
     title: "A on B's call",
     description:
-      "A's valid key on B's live call: the room that LiveKit's signed webhooks put in B (room metadata names B), with a SIP caller and an agent publishing tracks; B's call id; B's webhook endpoint id",
+      "A's valid key on B's live call: the room that LiveKit's signed webhooks put in B (room metadata names B), with a SIP caller and an agent publishing tracks; B's call id; B's webhook endpoint id. A list or a stream answers (200, 101) with A's own calls or endpoints, without B's",
   },
   {
     id: 'unverifiedNoRoom',
