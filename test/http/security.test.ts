@@ -25,14 +25,26 @@
  * revoked key and other workspace's key columns, every read, the streams and the webhook endpoint routes
  * pass today.
  */
-import { randomBytes } from 'node:crypto';
 import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { bodyDigest } from '../../src/ingest/signature.ts';
 import { LK_KEY, LK_SECRET, type TestWorkspace } from '../helpers/app.ts';
 import { pgReachable, redisReachable } from '../helpers/backends.ts';
-import { openSse } from '../helpers/sse.ts';
+import {
+  endpointIds,
+  freshName,
+  hasCall,
+  parseObject,
+  recordOf as recordIn,
+  roomsOf,
+  soleEndpoint,
+  unverifiedCall,
+  verifiedCall as verifiedCallIn,
+  viaSse,
+  viaWebSocket,
+  type Answer,
+  type Target,
+} from '../helpers/security-targets.ts';
 import { openWorld, type Backend, type World } from '../helpers/security-world.ts';
 import {
   AGENT_IDENTITY,
@@ -52,25 +64,6 @@ import {
 const [redisUp, pgUp] = await Promise.all([redisReachable(), pgReachable()]);
 const backends: Backend[] = redisUp && pgUp ? ['embedded', 'Redis + PostgreSQL'] : ['embedded'];
 
-const CALLER = 'sip_+14155551234';
-
-/** What a cell aims at; `owner` is the workspace whose call or endpoint it is. */
-interface Target {
-  owner: TestWorkspace;
-  room: string;
-  callId: string;
-  endpointId: string;
-  /** LiveKit has a room of that name. */
-  inLiveKit: boolean;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  /** Rooms in the list, or in a stream's snapshot. */
-  rooms?: string[];
-}
-
 const byId = new Map(ROUTES.map((r) => [r.id, r]));
 function route(id: RouteId): RouteSpec {
   const r = byId.get(id);
@@ -78,25 +71,10 @@ function route(id: RouteId): RouteSpec {
   return r;
 }
 
-function parse(body: string): Record<string, unknown> {
-  try {
-    const v: unknown = JSON.parse(body);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 const isWebhookRoute = (r: RouteSpec) => r.path.startsWith('/v2/api/webhooks');
-
-function roomsOf(list: unknown): string[] {
-  const data = (list as { data?: { roomName?: unknown }[] } | undefined)?.data ?? [];
-  return data.map((c) => String(c.roomName));
-}
 
 describe.each(backends)('security table (%s)', (backend) => {
   let w: World;
-  let seq = 0;
   beforeAll(async () => {
     w = await openWorld(backend);
   });
@@ -104,76 +82,8 @@ describe.each(backends)('security table (%s)', (backend) => {
     await w?.close();
   });
 
-  const name = (prefix: string) => `${prefix}-${++seq}-${randomBytes(3).toString('hex')}`;
-
-  async function say(ws: TestWorkspace, room: string, content: string): Promise<number> {
-    const payload = JSON.stringify({
-      events: [{ id: name('turn'), createdAt: w.clock.now, type: 'transcript', role: 'customer', content }],
-    });
-    const res = await w.app.inject({
-      method: 'POST',
-      url: `/v2/api/active-calls/${room}/events`,
-      headers: { ...ws.headers, 'content-type': 'application/json' },
-      payload,
-    });
-    return res.statusCode;
-  }
-
-  async function callIdOf(ws: TestWorkspace, room: string): Promise<string> {
-    const call = await w.services.stores.calls.getActive(ws.id, room);
-    if (!call) throw new Error(`no call of ${ws.id} in ${room}`);
-    return call.id;
-  }
-
-  /** Does the workspace have any call, active or ended, in the room? */
-  async function hasCall(ws: TestWorkspace, room: string): Promise<boolean> {
-    const calls = w.services.stores.calls;
-    return (await calls.getActive(ws.id, room)) !== undefined || (await calls.latestEnded(ws.id, room)) !== undefined;
-  }
-
-  function addLiveKitRoom(room: string, workspaceId: string): void {
-    w.lk.addRoom({ name: room, metadata: { workspaceId, agentName: 'Support Agent' } });
-    w.lk.addParticipant(room, {
-      identity: AGENT_IDENTITY,
-      kind: 'agent',
-      tracks: ['TR_agent_mic'],
-      attributes: { 'lk.agent.name': 'Support Agent' },
-    });
-    w.lk.addParticipant(room, {
-      identity: CALLER,
-      kind: 'sip',
-      tracks: ['TR_caller_mic'],
-      attributes: { 'sip.phoneNumber': '+14155551234' },
-    });
-  }
-
-  /** A call LiveKit's signed webhooks put in `ws`, live, with a transcript turn from its own agent. */
-  async function verifiedCall(ws: TestWorkspace): Promise<Target> {
-    const room = name(ws === w.a ? 'a-call' : 'b-call');
-    addLiveKitRoom(room, ws.id);
-    await w.lk.webhooksDelivered();
-    if ((await say(ws, room, `hello from ${ws.id}`)) !== 202) throw new Error('the owner could not report a turn');
-    return { owner: ws, room, callId: await callIdOf(ws, room), endpointId: '', inLiveKit: true };
-  }
-
-  /** A's call from A's own agent events only; then, if `foreignRoom`, LiveKit opens a room of that name for another tenant. */
-  async function unverifiedCall(foreignRoom: boolean): Promise<Target> {
-    const room = name(foreignRoom ? 'a-foreign' : 'a-ghost');
-    if ((await say(w.a, room, 'hello from an agent LiveKit never announced')) !== 202) throw new Error('A could not report a turn');
-    if (foreignRoom) {
-      // Its webhooks name a workspace livecalls does not have: acknowledged and ignored.
-      addLiveKitRoom(room, `ws_${randomBytes(8).toString('hex')}`);
-      await w.lk.webhooksDelivered();
-    }
-    return { owner: w.a, room, callId: await callIdOf(w.a, room), endpointId: '', inLiveKit: foreignRoom };
-  }
-
-  /** The only webhook endpoint of `ws` (a workspace may have 20: the cells would run out). */
-  async function soleEndpoint(ws: TestWorkspace): Promise<string> {
-    for (const e of await w.services.webhooks.list(ws.id)) await w.services.webhooks.remove(ws.id, e.id);
-    const e = await w.services.webhooks.register(ws.id, { url: 'https://hooks.example.com/livecalls', events: ['call.started'] });
-    return e.id;
-  }
+  const verifiedCall = (ws: TestWorkspace) => verifiedCallIn(w, ws);
+  const recordOf = (target: Target) => recordIn(w, target);
 
   /** One call of A for the wrong-key columns (refused before they reach it); a new one if a cell ended it. */
   let shared: Target | undefined;
@@ -185,7 +95,7 @@ describe.each(backends)('security table (%s)', (backend) => {
   async function prepare(r: RouteSpec, kase: CaseId): Promise<Target> {
     if (isWebhookRoute(r)) {
       // No call: the endpoint is the target.
-      const [ofA, ofB] = [await soleEndpoint(w.a), await soleEndpoint(w.b)];
+      const [ofA, ofB] = [await soleEndpoint(w, w.a), await soleEndpoint(w, w.b)];
       const b = kase === 'otherWorkspaceRoom';
       return { owner: b ? w.b : w.a, room: '', callId: '', endpointId: b ? ofB : ofA, inLiveKit: false };
     }
@@ -195,7 +105,7 @@ describe.each(backends)('security table (%s)', (backend) => {
       : kase === 'otherWorkspaceRoom'
         ? await verifiedCall(w.b)
         : kase === 'unverifiedNoRoom' || kase === 'unverifiedForeignRoom'
-          ? await unverifiedCall(kase === 'unverifiedForeignRoom')
+          ? await unverifiedCall(w, kase === 'unverifiedForeignRoom')
           : await sharedCall();
   }
 
@@ -228,47 +138,10 @@ describe.each(backends)('security table (%s)', (backend) => {
     return r.id === 'sseToken' ? `${path}?token=${encodeURIComponent(streamTokenFor(kase))}` : path;
   }
 
-  async function viaSse(url: string, headers: Record<string, string>): Promise<Answer> {
-    const client = await openSse(`${w.base}${url}`, headers);
-    try {
-      if (client.status !== 200) return { status: client.status, body: client.frames[0]?.data ?? '' };
-      const snapshot = await client.next((f) => f.event === 'snapshot');
-      return { status: 200, body: snapshot.data, rooms: roomsOf(client.json(snapshot)) };
-    } finally {
-      client.close();
-    }
-  }
-
-  function viaWebSocket(url: string, headers: Record<string, string>): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${w.base.replace('http', 'ws')}${url}`, { headers });
-      const timer = setTimeout(() => {
-        ws.terminate();
-        reject(new Error('no answer on the WebSocket'));
-      }, 5_000);
-      const done = (a: Answer) => {
-        clearTimeout(timer);
-        resolve(a);
-      };
-      ws.on('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-      });
-      ws.on('message', (m: Buffer) => {
-        const frame = parse(m.toString());
-        if (frame.event !== 'snapshot') return;
-        ws.close();
-        done({ status: 101, body: m.toString(), rooms: roomsOf(frame.data) });
-      });
-      ws.on('error', () => undefined);
-    });
-  }
-
   async function send(r: RouteSpec, target: Target, kase: CaseId, headers = headersFor(kase)): Promise<Answer> {
     const url = urlOf(r, target, kase);
-    if (r.transport === 'sse') return viaSse(url, r.id === 'sseToken' ? {} : headers);
-    if (r.transport === 'ws') return viaWebSocket(url, headers);
+    if (r.transport === 'sse') return viaSse(w, url, r.id === 'sseToken' ? {} : headers);
+    if (r.transport === 'ws') return viaWebSocket(w, url, headers);
     const body = r.body?.(w.clock.now);
     const res = await w.app.inject({
       method: r.method,
@@ -279,18 +152,6 @@ describe.each(backends)('security table (%s)', (backend) => {
     const answer: Answer = { status: res.statusCode, body: res.body };
     if (r.id === 'list' && res.statusCode === 200) answer.rooms = roomsOf(res.json());
     return answer;
-  }
-
-  /** The call as its owner sees it by id (transcript, participants, takeover, transfer, end). */
-  async function recordOf(target: Target): Promise<unknown> {
-    if (!target.callId) return undefined;
-    const res = await w.app.inject({ url: `/v2/api/calls/${target.callId}`, headers: target.owner.headers });
-    if (res.statusCode !== 200) throw new Error(`owner cannot read its call: ${res.statusCode}`);
-    return res.json();
-  }
-
-  async function endpointIds(ws: TestWorkspace): Promise<string[]> {
-    return (await w.services.webhooks.list(ws.id)).map((e) => e.id);
   }
 
   const cells = ROUTES.flatMap((r) =>
@@ -315,27 +176,28 @@ describe.each(backends)('security table (%s)', (backend) => {
 
       if (kase === 'owner' && r.control) {
         // The control cell: the same request, by the call's owner, does reach LiveKit.
-        if (r.id === 'listenToken') expect(parse(answer.body).token).toEqual(expect.any(String));
+        if (r.id === 'listenToken') expect(parseObject(answer.body).token).toEqual(expect.any(String));
         else expect(w.lk.actionsOn(target.room, since)).not.toEqual([]);
       }
       if (answer.status >= 400) {
         // Refused: nothing happened anywhere.
         expect(await recordOf(target)).toEqual(before);
         expect(w.lk.actionsOn(target.room, since)).toEqual([]);
-        expect(parse(answer.body).token).toBeUndefined();
+        expect(parseObject(answer.body).token).toBeUndefined();
         if (target.inLiveKit) expect(w.lk.room(target.room)).toBeDefined();
-        if (isWebhookRoute(r)) expect(await endpointIds(target.owner)).toEqual([target.endpointId]);
+        if (isWebhookRoute(r)) expect(await endpointIds(w, target.owner)).toEqual([target.endpointId]);
       }
       if (target.owner !== w.a && target.room) {
         // A was answered about B's call: A has no call in B's room, and B's call is as it was.
-        expect(await hasCall(w.a, target.room)).toBe(false);
+        expect(await hasCall(w, w.a, target.room)).toBe(false);
         expect(await recordOf(target)).toEqual(before);
         expect(w.lk.actionsOn(target.room, since)).toEqual([]);
         if (answer.rooms) expect(answer.rooms).not.toContain(target.room);
       } else if (target.owner !== w.a) {
         // A was answered about B's endpoint: B still has it, and A's list does not show it.
-        if (r.id === 'webhookList') expect(parse(answer.body).data).not.toContainEqual(expect.objectContaining({ id: target.endpointId }));
-        expect(await endpointIds(w.b)).toEqual([target.endpointId]);
+        if (r.id === 'webhookList')
+          expect(parseObject(answer.body).data).not.toContainEqual(expect.objectContaining({ id: target.endpointId }));
+        expect(await endpointIds(w, w.b)).toEqual([target.endpointId]);
       } else if ((kase === 'unverifiedNoRoom' || kase === 'unverifiedForeignRoom') && answer.rooms) {
         // A's own unverified call: A reads it.
         expect(answer.rooms).toContain(target.room);
@@ -350,19 +212,19 @@ describe.each(backends)('security table (%s)', (backend) => {
     for (const step of ATTACK_STEPS) {
       const answer = await send(route(step.route), target, 'otherWorkspaceRoom', w.a.headers);
       expect.soft(answer.status, `${step.route}: ${answer.body.slice(0, 200)}`).toBe(step.expected);
-      expect.soft(parse(answer.body).token, `${step.route} handed out a token`).toBeUndefined();
+      expect.soft(parseObject(answer.body).token, `${step.route} handed out a token`).toBeUndefined();
     }
     expect(w.lk.actionsOn(target.room, since)).toEqual([]);
     expect(w.lk.room(target.room)).toBeDefined();
     expect(w.lk.participant(target.room, AGENT_IDENTITY)?.tracks.every((t) => !t.muted)).toBe(true);
     expect(await recordOf(target)).toEqual(before);
-    expect(await hasCall(w.a, target.room)).toBe(false);
+    expect(await hasCall(w, w.a, target.room)).toBe(false);
   });
 
   describe('agent events signed as LiveKit signs', () => {
     async function signedPost(room: string, workspaceId: string, grant: VideoGrant | undefined, secret = LK_SECRET) {
       const payload = JSON.stringify({
-        events: [{ id: name('signed'), createdAt: w.clock.now, type: 'transcript', role: 'agent', content: 'signed turn' }],
+        events: [{ id: freshName('signed'), createdAt: w.clock.now, type: 'transcript', role: 'agent', content: 'signed turn' }],
       });
       const token = new AccessToken(LK_KEY, secret, { ttl: '5m' });
       if (grant) token.addGrant(grant);
@@ -389,8 +251,8 @@ describe.each(backends)('security table (%s)', (backend) => {
 
         if (typeof expected === 'number') expect(res.statusCode, res.body).toBe(expected);
         else expect(expected, res.body).toContain(res.statusCode);
-        expect(await hasCall(w.a, x.room)).toBe(false);
-        expect(await hasCall(w.a, y.room)).toBe(false);
+        expect(await hasCall(w, w.a, x.room)).toBe(false);
+        expect(await hasCall(w, w.a, y.room)).toBe(false);
         expect(await recordOf(y)).toEqual(beforeY);
         if (id === 'noRoomGrant') expect(res.json().error.message).toMatch(/room.*grant|grant.*room/i);
         if (res.statusCode === 202) {
