@@ -5,8 +5,9 @@
  * participants and tracks (livekit-server-state.ts) and sends the signed webhooks LiveKit would.
  *
  * It covers what livecalls calls: RoomService DeleteRoom, ListRooms, ListParticipants, GetParticipant,
- * MutePublishedTrack, and SIP TransferSIPParticipant. It is not LiveKit: no media, no signalling, no
- * real SIP, no room timeouts, no multi-node behaviour, no webhook retries or drops.
+ * MutePublishedTrack, and SIP TransferSIPParticipant, and logs every request it is sent (`requests`,
+ * `actionsOn`) so a test can tell that nothing was asked of a room. It is not LiveKit: no media, no
+ * signalling, no real SIP, no room timeouts, no multi-node behaviour, no webhook retries or drops.
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -44,6 +45,9 @@ class TwirpError extends Error {
 /** protobuf-es's JSON value type (a transitive dependency, so taken from a signature). */
 type JsonValue = Parameters<typeof ListRoomsRequest.fromJson>[0];
 
+/** The methods livecalls calls that change a room; the others only read. */
+const ACTIONS = new Set(['livekit.RoomService/DeleteRoom', 'livekit.RoomService/MutePublishedTrack', 'livekit.SIP/TransferSIPParticipant']);
+
 const notFound = (msg: string) => new TwirpError({ status: 404, code: 'not_found', msg });
 
 type Grant = (g: ClaimGrants, body: JsonValue) => boolean;
@@ -61,7 +65,21 @@ export class LiveKitStandIn extends StandInState {
   failWith: (TwirpFailure & { method?: string }) | undefined;
   /** Accepted SIP transfers. */
   readonly transfers: { room: string; identity: string; to: string }[] = [];
+  /**
+   * Every request with a valid token, in order: its method (`livekit.RoomService/DeleteRoom`) and the room
+   * it names (`room` or `roomName` in the body), whether or not its grant allowed it. Tests read it to tell
+   * that livecalls did not ask LiveKit to act on a room.
+   */
+  readonly requests: { method: string; room: string | undefined }[] = [];
   close: () => Promise<void> = async () => {};
+
+  /** The requests (from the `since`-th on) that would change `room`: delete it, mute a track, transfer a caller. */
+  actionsOn(room: string, since = 0): string[] {
+    return this.requests
+      .slice(since)
+      .filter((r) => r.room === room && ACTIONS.has(r.method))
+      .map((r) => r.method);
+  }
 
   /** Method -> [grant LiveKit requires, handler]. */
   readonly methods: Record<string, [Grant, (body: JsonValue) => JsonValue]> = {
@@ -142,6 +160,8 @@ export async function startLiveKitStandIn(apiKey: string, apiSecret: string, now
     const entry = standIn.methods[method];
     if (!entry) throw new TwirpError({ status: 404, code: 'bad_route', msg: `no handler for ${method}` });
     const body = (raw ? JSON.parse(raw) : {}) as JsonValue;
+    const room = field(body, 'room') ?? field(body, 'roomName');
+    standIn.requests.push({ method, room: typeof room === 'string' ? room : undefined });
     if (!entry[0](grants, body)) throw new TwirpError({ status: 403, code: 'permission_denied', msg: 'permissions denied' });
     const fail = standIn.failWith;
     if (fail && (!fail.method || fail.method === method)) throw new TwirpError(fail);
