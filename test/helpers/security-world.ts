@@ -13,7 +13,7 @@ import { issueStreamToken } from '../../src/live/tokens.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { openStores } from '../../src/store/open.ts';
 import { LK_KEY, LK_SECRET, tempDir, type TestClock, type TestWorkspace } from './app.ts';
-import { createDatabase, dropRedisPrefix, randomName, REDIS_URL } from './backends.ts';
+import { createDatabase, dropRedisPrefix, randomName, REDIS_URL, TEST_SECRET } from './backends.ts';
 import { startLiveKitStandIn, type StandIn } from './livekit-server.ts';
 import { injectSink } from './livekit-server-setup.ts';
 
@@ -56,7 +56,7 @@ export async function openWorld(backend: Backend): Promise<World> {
     LIVEKIT_API_SECRET: LK_SECRET,
     LIVECALLS_RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
-    ...(db ? { REDIS_URL, LIVECALLS_REDIS_PREFIX: prefix, DATABASE_URL: db.url } : {}),
+    ...(db ? { REDIS_URL, LIVECALLS_REDIS_PREFIX: prefix, DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET } : {}),
   });
   const log = pino({ level: 'silent' });
   const services = createServices(config, { clock: () => clock.now, log, ...(db ? { stores: await openStores(config, log) } : {}) });
@@ -77,10 +77,10 @@ export async function openWorld(backend: Backend): Promise<World> {
   const doomed = await tenants.createKey(a.id, clock.now);
   const warm = await app.inject({ url: '/v2/api/active-calls', headers: { 'x-api-key': doomed.apiKey, 'x-workspace-id': a.id } });
   if (warm.statusCode !== 200) throw new Error(`the key to revoke was refused before its revocation: ${warm.statusCode}`);
-  const revokedToken = await issueStreamToken(tenants, doomed.key.id, 300, clock.now);
+  const revokedToken = await issueStreamToken(tenants, services.secret.streamTokenKey, doomed.key.id, 300, clock.now);
   await tenants.revokeKey(doomed.key.id, clock.now);
 
-  const aToken = await issueStreamToken(tenants, a.keyId, 300, clock.now);
+  const aToken = await issueStreamToken(tenants, services.secret.streamTokenKey, a.keyId, 300, clock.now);
   const forgedExp = Math.floor(clock.now / 1000) + 300;
   return {
     backend,
