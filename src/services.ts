@@ -102,6 +102,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     calls: stores.calls,
     clock,
     log,
+    projectOf: async (workspaceId) => (await projects.forWorkspace(workspaceId))?.apiKey ?? '',
     end: async (workspaceId, callId, roomName) => {
       const call = await stores.calls.getActive(workspaceId, roomName);
       if (call?.id === callId) await calls.endHere(workspaceId, call, 'not_owner');

@@ -86,7 +86,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const gone = !room || (call.roomSid !== '' && room.sid !== '' && room.sid !== call.roomSid);
       if (!gone) continue;
       await service.endHere(workspaceId, call, 'reconciled');
-      if (call.roomSid) await stores.rooms.release(roomName, call.roomSid);
       log.info({ workspaceId, roomName, callId: call.id }, 'call ended: LiveKit no longer lists its room');
       ended++;
     }
@@ -124,13 +123,23 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     if (!(await stores.tryLease(RECONCILE_LEASE, holder, everyMs * 2, clock()))) return { ran: false, ended: 0, adopted: 0 };
     let ended = 0;
     let adopted = 0;
-    for (const { project, serves } of await projects.withControl()) {
-      const listed = await project.control.listRooms();
-      const rooms = new Map(listed.map((r) => [r.name, r]));
-      const now = clock();
-      ended += await endGhosts(rooms, now, serves);
-      adopted += await adoptUnknown(rooms, now, project.control, project.apiKey, serves);
+    const all = await projects.withControl();
+    const failures: unknown[] = [];
+    // One project that cannot be reached (or answers badly) must not stop the others'.
+    for (const { project, serves } of all) {
+      try {
+        const listed = await project.control.listRooms();
+        const rooms = new Map(listed.map((r) => [r.name, r]));
+        const now = clock();
+        ended += await endGhosts(rooms, now, serves);
+        adopted += await adoptUnknown(rooms, now, project.control, project.apiKey, serves);
+      } catch (err) {
+        failures.push(err);
+        log.warn({ err, project: project.apiKey }, 'reconciliation of a LiveKit project failed; the others go on');
+      }
     }
+    // Every project failed: the caller sees why.
+    if (failures.length > 0 && failures.length === all.length) throw failures[0];
     return { ran: true, ended, adopted };
   }
 

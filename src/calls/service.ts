@@ -227,6 +227,8 @@ export class CallService {
       [{ type: 'call_ended', id: `${reason}:${call.id}`, at: now, reason }],
       'api',
     );
-    return result.changes.find((c) => c.after.id === call.id)?.after ?? (await this.calls.getCall(workspaceId, call.id)) ?? call;
+    const ended = result.changes.find((c) => c.after.id === call.id)?.after ?? (await this.calls.getCall(workspaceId, call.id)) ?? call;
+    await this.ownership?.callEnded(workspaceId, ended);
+    return ended;
   }
 }

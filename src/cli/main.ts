@@ -89,6 +89,20 @@ async function tenantCommand(args: string[]): Promise<void> {
       }
       const project = await liveKitProject(values.url, values['api-key'], values['api-secret']);
       const secret = loadServerSecret(config.secret, config.dataDir);
+      // A key names one project everywhere (it is the `iss` of every token that project signs): a second
+      // secret for it would let whoever registered it speak as the other's LiveKit.
+      if (project.apiKey === config.livekit.apiKey) {
+        throw new UsageError("that is the configured project's API key: workspaces without their own project use it already (--clear)");
+      }
+      for (const other of await store.tenants.workspacesOfLiveKitKey(project.apiKey)) {
+        if (other.workspaceId === workspaceId) continue;
+        if (other.project.url !== project.url || secret.open(other.project.secret, other.workspaceId) !== project.secret) {
+          throw new AppError(
+            'conflict',
+            `API key ${project.apiKey} is already set for workspace ${other.workspaceId} with another URL or secret`,
+          );
+        }
+      }
       await store.tenants.setLiveKit(workspaceId, { ...project, secret: secret.seal(project.secret, workspaceId) });
       print({ workspaceId, livekit: { url: project.url, apiKey: project.apiKey } });
     } else if (resource === 'keys' && action === 'create') {

@@ -79,7 +79,9 @@ export class LiveKitProjects {
     const hit = this.cache.get(key);
     if (hit && hit.until > this.now()) return hit.value;
     const value = await load();
-    if (this.cache.size >= 10_000) this.cache.clear();
+    // Oldest out first: tokens naming random keys cannot flush the projects in use all at once.
+    this.cache.delete(key);
+    if (this.cache.size >= 10_000) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, { until: this.now() + this.ttlMs, value });
     return value;
   }

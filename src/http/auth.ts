@@ -103,10 +103,11 @@ async function signedWorkspace(
     if (named && named !== workspaceId) throw new AppError('forbidden', 'the room belongs to another workspace');
     return { workspaceId, principal, ownerProven: true };
   };
-  const owner = await services.ownership.owner(roomName);
-  if (owner && owner.project === project.apiKey) return proven(owner.workspaceId);
-  if (owner && !owner.ended) throw new AppError('forbidden', 'the room belongs to another LiveKit project');
-  // Not bound yet (its webhooks may still be on their way): LiveKit's own ListRooms can say.
+  // Rooms of this project only: a name means nothing across projects. A finished room's record says nothing
+  // of a new room of the same name.
+  const owner = await services.ownership.owner(project.apiKey, roomName);
+  if (owner && !owner.ended) return proven(owner.workspaceId);
+  // Not bound (its webhooks may still be on their way): LiveKit's own ListRooms can say.
   const room = project.control ? await project.control.getRoom(roomName) : undefined;
   const listed = room ? parseRoomMetadata(room.metadata).workspaceId : null;
   if (

@@ -170,13 +170,12 @@ export interface LiveFeed {
 /**
  * Which workspace LiveKit says a room belongs to, as seen in a verified webhook or in ListRooms: the room's
  * metadata named the workspace. This is the only proof of ownership livecalls accepts; an agent event or a
- * header only ever asserts it.
+ * header only ever asserts it. Room names are unique only within a LiveKit project, so every record is
+ * per project (its API key; '' when none is configured).
  */
 export interface RoomOwner {
   workspaceId: string;
   roomSid: string;
-  /** The LiveKit API key of the project that bound it ('' for the default project of the configuration). */
-  project: string;
   /** The room's creation time (or the event's, when unknown), epoch ms: a newer room of the name replaces it. */
   since: number;
   /** LiveKit said the room finished (or no longer lists it): the name is free for a new room. */
@@ -184,24 +183,25 @@ export interface RoomOwner {
 }
 
 /**
- * Room ownership across every workspace (one record per room name), and the workspaces holding an
- * *unverified* call of a name (known only from agent events), so that LiveKit binding the room elsewhere can
- * drop them. Shared by every instance that shares the store; see src/calls/ownership.ts for the policy.
+ * Room ownership per LiveKit project and room name, and the workspaces holding an *unverified* call of a
+ * name (known only from agent events), so that LiveKit binding the room elsewhere can drop them. Shared by
+ * every instance that shares the store; see src/calls/ownership.ts for the policy.
  */
 export interface RoomRegistry {
   /**
-   * Records that LiveKit bound `roomName` to `owner`. A binding of a newer room (by `since`) or of the same
-   * sid replaces the one kept; an older room's late event does not. True when the record changed.
+   * Records that LiveKit bound `roomName` of `project` to `owner`. A binding of a newer room (by `since`)
+   * replaces the one kept, as does one of the same sid that was not ended; an older room's late event does
+   * not. True when the record now is this binding, live (written now, or already so).
    */
-  bind(roomName: string, owner: Omit<RoomOwner, 'ended'>): Promise<boolean>;
+  bind(project: string, roomName: string, owner: Omit<RoomOwner, 'ended'>): Promise<boolean>;
   /** Marks the binding ended when it is still that sid's. */
-  release(roomName: string, roomSid: string): Promise<void>;
-  owner(roomName: string): Promise<RoomOwner | undefined>;
-  /** Records that `workspaceId` holds an unverified call of `roomName`. */
-  claim(roomName: string, workspaceId: string, now: number): Promise<void>;
-  /** Workspaces holding an unverified call of `roomName` (as far as claims were recorded). */
-  claimants(roomName: string): Promise<string[]>;
-  unclaim(roomName: string, workspaceId: string): Promise<void>;
+  release(project: string, roomName: string, roomSid: string): Promise<void>;
+  owner(project: string, roomName: string): Promise<RoomOwner | undefined>;
+  /** Records that `workspaceId` holds an unverified call of `roomName` in `project`. */
+  claim(project: string, roomName: string, workspaceId: string, now: number): Promise<void>;
+  /** Workspaces holding an unverified call of `roomName` in `project` (as far as claims were recorded). */
+  claimants(project: string, roomName: string): Promise<string[]>;
+  unclaim(project: string, roomName: string, workspaceId: string): Promise<void>;
 }
 
 export interface Stores {

@@ -85,6 +85,84 @@ describe('agent events only assert a room', () => {
   });
 });
 
+describe('ownership is per LiveKit project and per room', () => {
+  it("a signed request for a reused name goes to the new room's owner, not the finished room's", async () => {
+    w = await wired();
+    const c = await w.t.newWorkspace('c');
+    await startCall(w, 'sip-4155551234', { ws: c });
+    w.lk.deleteRoom('sip-4155551234');
+    await w.lk.webhooksDelivered();
+    // LiveKit reuses the name for A's room; its webhooks are not here yet.
+    const sink = w.lk.sink;
+    w.lk.sink = undefined;
+    w.lk.addRoom({ name: 'sip-4155551234', metadata: { workspaceId: w.t.ws.id } });
+    w.lk.sink = sink;
+    const res = await postAgentEvents(w.t.app, 'sip-4155551234', [turn('customer', "A's caller", w.t.clock.now)], { signedFor: undefined });
+    expect(res.statusCode).toBe(202);
+    expect(await roomsOf(w, c)).toEqual([]);
+    expect((await get(w, '/v2/api/active-calls/sip-4155551234', w.t.ws)).json().transcript).toEqual([
+      { role: 'customer', content: "A's caller" },
+    ]);
+  });
+
+  it('a late webhook of a finished room does not drop a new unverified call of the name', async () => {
+    w = await wired();
+    const c = await w.t.newWorkspace('c');
+    const start = w.t.clock.now - 60_000;
+    const old = room({ name: 'reused-late', sid: 'RM_old', workspaceId: c.id, createdAt: start });
+    await postWebhook(w.t.app, webhook('room_started', old, start));
+    await postWebhook(w.t.app, webhook('room_finished', old, start + 10_000));
+    await postAgentEvents(w.t.app, 'reused-late', [turn('customer', 'new call', w.t.clock.now)], { headers: w.t.ws.headers });
+    await postWebhook(w.t.app, webhook('room_started', old, start));
+    expect(await roomsOf(w, w.t.ws)).toEqual(['reused-late']);
+  });
+
+  it("another project's room of the same name, even one claiming a future creation time, leaves this project's rooms alone", async () => {
+    w = await wired();
+    other = await startLiveKitStandIn('APIother', 'other-project-secret-0123456789abcdefgh', () => w!.t.clock.now);
+    const b = await w.t.newWorkspace('b');
+    await w.t.services.stores.tenants.setLiveKit(b.id, {
+      url: other.url,
+      apiKey: 'APIother',
+      secret: w.t.services.secret.seal('other-project-secret-0123456789abcdefgh', b.id),
+    });
+    await postAgentEvents(w.t.app, 'support-42', [turn('customer', 'A early', w.t.clock.now)], { headers: w.t.ws.headers });
+    const future = Date.UTC(2100, 0, 1);
+    const forged = room({ name: 'support-42', sid: 'RM_forged', workspaceId: b.id, createdAt: future });
+    const res = await postWebhook(
+      w.t.app,
+      webhook('room_started', forged, w.t.clock.now),
+      'APIother',
+      'other-project-secret-0123456789abcdefgh',
+    );
+    expect(res.json()).toMatchObject({ status: 'applied' });
+    expect(await roomsOf(w, w.t.ws)).toEqual(['support-42']);
+    const more = await postAgentEvents(w.t.app, 'support-42', [turn('customer', 'A again', w.t.clock.now)], { headers: w.t.ws.headers });
+    expect(more.statusCode).toBe(202);
+    await startCall(w, 'support-42');
+    expect(await recordOf(w, w.t.ws, 'support-42')).toMatchObject({ status: 'active', ownership: 'owned' });
+  });
+
+  it('one LiveKit project that cannot be reached does not stop reconciling the others', async () => {
+    w = await wired();
+    const b = await w.t.newWorkspace('b');
+    await w.t.services.stores.tenants.setLiveKit(b.id, {
+      url: 'http://127.0.0.1:9',
+      apiKey: 'APIdown',
+      secret: w.t.services.secret.seal('down-project-secret-0123456789abcdefgh', b.id),
+    });
+    await startCall(w, 'ghost');
+    const sink = w.lk.sink;
+    w.lk.sink = undefined; // room_finished is lost
+    w.lk.deleteRoom('ghost');
+    w.lk.sink = sink;
+    w.t.clock.advance(60_000);
+    const result = await w.t.services.reconciler.reconcile();
+    expect(result).toMatchObject({ ran: true, ended: 1 });
+    expect(await roomsOf(w, w.t.ws)).toEqual([]);
+  });
+});
+
 describe('call control asks LiveKit first', () => {
   it.each(CONTROL)(
     '%s on an unverified call whose room LiveKit gives another workspace: 404, nothing asked of LiveKit',

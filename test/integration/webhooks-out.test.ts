@@ -130,7 +130,9 @@ describe.skipIf(!pgUp)('two instances sharing one PostgreSQL outbox', () => {
     cleanup.push(async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
     // Slow answers keep every send slot busy, so both instances keep claiming while the other sends.
     const r = await receiver(() => new Promise((resolve) => setTimeout(() => resolve(200), 15)));
-    const [a, b] = await Promise.all(dirs.map((d) => boot(d, { DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET, LIVECALLS_WEBHOOKS_CONCURRENCY: '4' })));
+    const [a, b] = await Promise.all(
+      dirs.map((d) => boot(d, { DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET, LIVECALLS_WEBHOOKS_CONCURRENCY: '4' })),
+    );
     if (!a || !b) throw new Error('instances not started');
     const ws = await workspace(a);
     const endpoints = [await register(a, ws.headers, `${r.url}/one`), await register(b, ws.headers, `${r.url}/two`)];

@@ -108,18 +108,20 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
   // Room ownership as LiveKit proved it, and the workspaces holding unverified calls of a room name.
   `CREATE TABLE room_owners (
-     room_name TEXT PRIMARY KEY,
+     project TEXT NOT NULL,
+     room_name TEXT NOT NULL,
      workspace_id TEXT NOT NULL,
      room_sid TEXT NOT NULL,
-     project TEXT NOT NULL,
      since INTEGER NOT NULL,
-     ended INTEGER NOT NULL
+     ended INTEGER NOT NULL,
+     PRIMARY KEY (project, room_name)
    ) WITHOUT ROWID;
    CREATE TABLE room_claims (
+     project TEXT NOT NULL,
      room_name TEXT NOT NULL,
      workspace_id TEXT NOT NULL,
      claimed_at INTEGER NOT NULL,
-     PRIMARY KEY (room_name, workspace_id)
+     PRIMARY KEY (project, room_name, workspace_id)
    ) WITHOUT ROWID;`,
   // A workspace's own LiveKit project (the secret sealed with the server secret).
   `ALTER TABLE workspaces ADD COLUMN livekit_url TEXT;
