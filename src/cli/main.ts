@@ -8,18 +8,40 @@ import { loadServerSecret } from '../control/secrets.ts';
 import { AppError } from '../errors.ts';
 import { openTenants } from '../store/open.ts';
 
+/** Each command's help, shown by `livecalls <command> --help` and, all together, by `livecalls --help`. */
+const HELP: Record<string, string> = {
+  'workspaces create': `livecalls workspaces create --name NAME
+  Creates a workspace and its first API key; prints {"workspaceId","apiKey","keyId"}. The key is shown only here.`,
+  'workspaces list': `livecalls workspaces list
+  One JSON line per workspace: id, name, creation time, and its own LiveKit project (URL and API key, never the
+  secret) or null when it uses the configured one.`,
+  'workspaces set-livekit': `livecalls workspaces set-livekit WORKSPACE_ID --url URL --api-key KEY --api-secret SECRET|-
+livecalls workspaces set-livekit WORKSPACE_ID --clear
+  Gives the workspace its own LiveKit project: its webhooks are verified with this key pair, its calls are
+  controlled through it, and it reaches this workspace only. The secret is stored sealed with the server
+  secret; "-" reads it from standard input (keeps it out of the process list). --clear returns the workspace
+  to the configured project. A running server sees the change within 5 seconds.`,
+  'keys create': `livecalls keys create --workspace WORKSPACE_ID
+  Another API key for the workspace; prints {"workspaceId","apiKey","keyId"}. The key is shown only here.`,
+  'keys list': `livecalls keys list --workspace WORKSPACE_ID
+  One JSON line per key of the workspace: keyId, creation and revocation times. Never the key or its hash.`,
+  'keys revoke': `livecalls keys revoke KEY_ID
+  Revokes the key. A running server refuses it at once if the revocation went through it, else within
+  LIVECALLS_KEY_CACHE_TTL (default 5s).`,
+  simulate: `livecalls simulate --calls N --workspace ID [--api-key KEY] [--url URL] [--concurrency N] [--turn-delay MS]
+  Plays realistic calls into a running server through its real ingest routes (signed webhooks and agent events).`,
+};
+
 const USAGE = `usage:
-  livecalls workspaces create --name NAME
-  livecalls workspaces list
-  livecalls workspaces set-livekit WORKSPACE_ID --url URL --api-key KEY --api-secret SECRET
-  livecalls workspaces set-livekit WORKSPACE_ID --clear
-  livecalls keys create --workspace WORKSPACE_ID
-  livecalls keys revoke KEY_ID
-  livecalls simulate --calls N --workspace ID [--api-key KEY] [--url URL] [--concurrency N] [--turn-delay MS]
+${Object.values(HELP)
+  .map((h) => `  ${h.split('\n')[0] ?? ''}`)
+  .join('\n')}
+
+  livecalls <command> --help   what a command does
 
 Environment: LIVECALLS_DATA_DIR (default ./data), or DATABASE_URL when set, for the tenant commands (with DATABASE_URL,
 LIVECALLS_SECRET as the server's: it seals the LiveKit secret); LIVEKIT_API_KEY and LIVEKIT_API_SECRET (as the
-server's) for simulate. --api-secret - reads the secret from standard input.`;
+server's) for simulate.`;
 
 class UsageError extends Error {}
 
@@ -60,9 +82,17 @@ async function tenantCommand(args: string[]): Promise<void> {
       'api-key': { type: 'string' },
       'api-secret': { type: 'string' },
       clear: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
   });
+  const command = `${resource ?? ''} ${action ?? ''}`;
+  if (values.help) {
+    const help = HELP[command];
+    if (!help) throw new UsageError(`unknown command: ${args.join(' ')}`);
+    process.stdout.write(`${help}\n`);
+    return;
+  }
   const config = loadConfig();
   const store = await openTenants(config);
   try {
@@ -109,6 +139,17 @@ async function tenantCommand(args: string[]): Promise<void> {
       if (!values.workspace) throw new UsageError('--workspace is required');
       const { key, apiKey } = await store.tenants.createKey(values.workspace, now);
       print({ workspaceId: key.workspaceId, apiKey, keyId: key.id });
+    } else if (resource === 'keys' && action === 'list') {
+      if (!values.workspace) throw new UsageError('--workspace is required');
+      if (!(await store.tenants.getWorkspace(values.workspace))) throw new AppError('not_found', `unknown workspace ${values.workspace}`);
+      for (const key of await store.tenants.listKeys(values.workspace)) {
+        print({
+          keyId: key.id,
+          workspaceId: key.workspaceId,
+          createdAt: new Date(key.createdAt).toISOString(),
+          revokedAt: key.revokedAt === null ? null : new Date(key.revokedAt).toISOString(),
+        });
+      }
     } else if (resource === 'keys' && action === 'revoke') {
       const keyId = positionals[0];
       if (!keyId) throw new UsageError('KEY_ID is required');
@@ -128,6 +169,10 @@ async function main(argv: string[]): Promise<number> {
     if (command === 'workspaces' || command === 'keys') {
       await tenantCommand(argv);
     } else if (command === 'simulate') {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(`${HELP.simulate}\n`);
+        return 0;
+      }
       const { simulateCommand } = await import('./simulate.ts');
       await simulateCommand(argv.slice(1));
     } else if (command === undefined || command === 'help' || command === '--help') {

@@ -52,6 +52,8 @@ export interface TenantStore {
   createKey(workspaceId: string, now: number): Promise<{ key: ApiKeyRecord; apiKey: string }>;
   /** The key's record and stored hash, by key id (revoked keys too). */
   getKey(keyId: string): Promise<(ApiKeyRecord & { hash: Buffer }) | undefined>;
+  /** The workspace's keys (revoked ones too), oldest first; never the secret or its hash. */
+  listKeys(workspaceId: string): Promise<ApiKeyRecord[]>;
   /** True when the key existed and was not already revoked. */
   revokeKey(keyId: string, now: number): Promise<boolean>;
   /** The key's record when `apiKey` is a valid, unrevoked key (hash compared in constant time). */

@@ -62,4 +62,73 @@ describe('livecalls CLI', () => {
     expect(await cli('keys', 'revoke', 'nope')).toMatchObject({ code: 1, stderr: expect.stringContaining('no active key') });
     expect((await cli('frobnicate')).code).toBe(2);
   });
+
+  it('lists workspaces and keys without secrets, gives a workspace its own LiveKit project, and explains every command', async () => {
+    const created = JSON.parse((await cli('workspaces', 'create', '--name', 'Globex')).stdout) as { workspaceId: string; keyId: string };
+    const secret = 'globex-livekit-secret-0123456789abcdef';
+    const set = await cli(
+      'workspaces',
+      'set-livekit',
+      created.workspaceId,
+      '--url',
+      'wss://globex.example.com',
+      '--api-key',
+      'APIglobex',
+      '--api-secret',
+      secret,
+    );
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual({
+      workspaceId: created.workspaceId,
+      livekit: { url: 'https://globex.example.com', apiKey: 'APIglobex' },
+    });
+    const listed = await cli('workspaces', 'list');
+    expect(listed.stdout).not.toContain(secret);
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { workspaceId: string; livekit: unknown });
+    expect(rows.find((r) => r.workspaceId === created.workspaceId)?.livekit).toEqual({
+      url: 'https://globex.example.com',
+      apiKey: 'APIglobex',
+    });
+    // The same key with another secret is another project: refused.
+    const other = JSON.parse((await cli('workspaces', 'create', '--name', 'Other')).stdout) as { workspaceId: string };
+    expect(
+      await cli(
+        'workspaces',
+        'set-livekit',
+        other.workspaceId,
+        '--url',
+        'wss://globex.example.com',
+        '--api-key',
+        'APIglobex',
+        '--api-secret',
+        'another-secret-0123456789abcdef',
+      ),
+    ).toMatchObject({ code: 1, stderr: expect.stringContaining('already set for workspace') });
+
+    const keys = await cli('keys', 'list', '--workspace', created.workspaceId);
+    expect(keys.code).toBe(0);
+    const keyRows = keys.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(keyRows).toEqual([{ keyId: created.keyId, workspaceId: created.workspaceId, createdAt: expect.any(String), revokedAt: null }]);
+    expect(keys.stdout).not.toMatch(/lc_[0-9a-f]{16}_/);
+
+    for (const command of [
+      ['workspaces', 'create'],
+      ['workspaces', 'list'],
+      ['workspaces', 'set-livekit'],
+      ['keys', 'create'],
+      ['keys', 'list'],
+      ['keys', 'revoke'],
+      ['simulate'],
+    ]) {
+      const help = await cli(...command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`livecalls ${command.join(' ')}`);
+    }
+  }, 180_000);
 });

@@ -40,6 +40,7 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
   const insertKey = db.prepare('INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES (?, ?, ?, ?)');
   const revokeKey = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL');
   const selectKey = db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE id = ?');
+  const selectKeys = db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE workspace_id = ? ORDER BY created_at, id');
   const selectAll = db.prepare<[], ProjectRow>('SELECT * FROM workspaces ORDER BY created_at, id');
   const selectProject = db.prepare<[string], ProjectRow>('SELECT * FROM workspaces WHERE id = ?');
   const selectByKey = db.prepare<[string], ProjectRow>('SELECT * FROM workspaces WHERE livekit_key = ? ORDER BY created_at, id');
@@ -97,6 +98,9 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
       const apiKey = newApiKey(id);
       insertKey.run(id, workspaceId, hashKey(apiKey), now);
       return { key: { id, workspaceId, createdAt: now, revokedAt: null }, apiKey };
+    },
+    async listKeys(workspaceId) {
+      return selectKeys.all(workspaceId).map(toKey);
     },
     async revokeKey(keyId, now) {
       return revokeKey.run(now, keyId).changes > 0;

@@ -116,6 +116,20 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
       await q('INSERT INTO api_keys (id, workspace_id, hash, created_at) VALUES ($1, $2, $3, $4)', [id, workspaceId, hashKey(apiKey), now]);
       return { key: { id, workspaceId, createdAt: now, revokedAt: null }, apiKey };
     },
+    async listKeys(workspaceId) {
+      const rows = (
+        await q<{ id: string; workspace_id: string; created_at: string; revoked_at: string | null }>(
+          'SELECT id, workspace_id, created_at, revoked_at FROM api_keys WHERE workspace_id = $1 ORDER BY created_at, id',
+          [workspaceId],
+        )
+      ).rows;
+      return rows.map((r) => ({
+        id: r.id,
+        workspaceId: r.workspace_id,
+        createdAt: Number(r.created_at),
+        revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+      }));
+    },
     async revokeKey(keyId, now) {
       return ((await q('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [now, keyId])).rowCount ?? 0) > 0;
     },
