@@ -207,5 +207,49 @@ export function storeContract(name: string, backend: Backend): void {
       expect(await second.stores.tryLease('job', 'a', 1000, T0 + 2000)).toBe(false);
       expect(await second.stores.tryLease('job', 'b', 1000, T0 + 2000)).toBe(true);
     });
+
+    describe('room ownership registry', () => {
+      it('keeps the newest room of a name per project; an older room or an ended sid does not take it back', async () => {
+        const { stores, place } = await open();
+        const rooms = stores.rooms;
+        expect(await rooms.owner('P', 'r')).toBeUndefined();
+        expect(await rooms.bind('P', 'r', { workspaceId: 'ws1', roomSid: 'RM_1', since: T0 })).toBe(true);
+        // Same binding again: still true (it is the record), and nothing changes.
+        expect(await rooms.bind('P', 'r', { workspaceId: 'ws1', roomSid: 'RM_1', since: T0 })).toBe(true);
+        // An older room's late event does not take the name.
+        expect(await rooms.bind('P', 'r', { workspaceId: 'ws2', roomSid: 'RM_0', since: T0 - 1000 })).toBe(false);
+        expect(await rooms.owner('P', 'r')).toEqual({ workspaceId: 'ws1', roomSid: 'RM_1', since: T0, ended: false });
+        // Another project's room of the same name is another room.
+        expect(await rooms.bind('Q', 'r', { workspaceId: 'ws3', roomSid: 'RM_q', since: T0 + 5 })).toBe(true);
+        expect((await rooms.owner('P', 'r'))?.workspaceId).toBe('ws1');
+        // Released only by its own sid; an ended sid is not revived by its late events.
+        await rooms.release('P', 'r', 'RM_other');
+        expect((await rooms.owner('P', 'r'))?.ended).toBe(false);
+        await rooms.release('P', 'r', 'RM_1');
+        expect((await rooms.owner('P', 'r'))?.ended).toBe(true);
+        expect(await rooms.bind('P', 'r', { workspaceId: 'ws1', roomSid: 'RM_1', since: T0 })).toBe(false);
+        // A newer room of the name takes it.
+        expect(await rooms.bind('P', 'r', { workspaceId: 'ws2', roomSid: 'RM_2', since: T0 + 60_000 })).toBe(true);
+        expect(await rooms.owner('P', 'r')).toEqual({ workspaceId: 'ws2', roomSid: 'RM_2', since: T0 + 60_000, ended: false });
+        // What was acknowledged survives a reopen.
+        const again = await backend.open(place);
+        opened.push({ stores: again, place });
+        expect((await again.rooms.owner('P', 'r'))?.roomSid).toBe('RM_2');
+      });
+
+      it('records claims per project and room, and forgets them one by one', async () => {
+        const { stores } = await open();
+        const rooms = stores.rooms;
+        await rooms.claim('P', 'r', 'ws1', T0);
+        await rooms.claim('P', 'r', 'ws2', T0);
+        await rooms.claim('P', 'r', 'ws1', T0 + 1);
+        await rooms.claim('Q', 'r', 'ws3', T0);
+        expect((await rooms.claimants('P', 'r')).sort()).toEqual(['ws1', 'ws2']);
+        await rooms.unclaim('P', 'r', 'ws1');
+        expect(await rooms.claimants('P', 'r')).toEqual(['ws2']);
+        expect(await rooms.claimants('Q', 'r')).toEqual(['ws3']);
+        expect(await rooms.claimants('P', 'other')).toEqual([]);
+      });
+    });
   });
 }
