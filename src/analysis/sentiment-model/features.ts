@@ -54,25 +54,30 @@ const BARE_CONTRACTIONS: ReadonlyMap<string, string> = new Map(
   }),
 );
 
-/** Lower-cased, apostrophes folded, contractions expanded, numbers collapsed; words and ! ? . , as tokens. */
+const CONTRACTIONS: ReadonlyMap<string, string> = new Map([
+  ["won't", ' will not'],
+  ["can't", ' can not'],
+  ['cannot', ' can not'],
+  ["ain't", ' is not'],
+  ["n't", ' not'],
+  ["'m", ' am'],
+  ["'re", ' are'],
+  ["'ve", ' have'],
+  ["'ll", ' will'],
+  ["'d", ' would'],
+  ["'s", ' s'],
+]);
+const CONTRACTION = /\b(?:won't|can't|cannot|ain't)\b|n't\b|'(?:m|re|ve|ll|d|s)\b/g;
+
+/** Lower-cased, apostrophes folded, contractions expanded, numbers collapsed; words and ! ? . , ; : as tokens. */
 export function tokenize(text: string): string[] {
+  // One pass per step (not one replace per contraction): this runs on every turn of every call.
   const expanded = text
     .toLowerCase()
     .replace(/[\u2018\u2019\u02bc`\u00b4]/g, "'")
-    .replace(/\bwon't\b/g, 'will not')
-    .replace(/\bcan't\b/g, 'can not')
-    .replace(/\bcannot\b/g, 'can not')
-    .replace(/\bain't\b/g, 'is not')
-    .replace(/n't\b/g, ' not')
-    .replace(/'m\b/g, ' am')
-    .replace(/'re\b/g, ' are')
-    .replace(/'ve\b/g, ' have')
-    .replace(/'ll\b/g, ' will')
-    .replace(/'d\b/g, ' would')
-    .replace(/'s\b/g, ' s');
+    .replace(CONTRACTION, (m) => CONTRACTIONS.get(m) ?? m);
   const tokens: string[] = [];
-  for (const match of expanded.matchAll(/[a-z]+|[0-9]+(?:[.,:][0-9]+)*|[!?.,;:]/g)) {
-    const token = match[0];
+  for (const token of expanded.match(/[a-z]+|[0-9]+(?:[.,:][0-9]+)*|[!?.,;:]/g) ?? []) {
     const first = token.charCodeAt(0);
     if (first >= 48 && first <= 57) {
       tokens.push('<num>');
@@ -85,14 +90,19 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
-/** 32-bit FNV-1a with a per-kind seed, so that a word, a bigram and a trigram with the same letters differ. */
-function hash(text: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+/** 32-bit FNV-1a of a string. */
+function hashString(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** Combines a hash with a number (a feature kind, another hash): order matters, so (a, b) and (b, a) differ. */
+function mix(h: number, v: number): number {
+  let x = Math.imul(h ^ v, 0x9e3779b1);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x85ebca77);
+  return (x ^ (x >>> 13)) >>> 0;
 }
 
 const LEXICON_STOPWORDS = new Set('yes yeah yep ok okay like well sure please help kind pretty cancel credit no thank thanks'.split(' '));
@@ -111,16 +121,21 @@ export function parseLexicon(text: string): Map<string, number> {
   return lexicon;
 }
 
-function lexiconBin(valence: number, negated: boolean): string {
-  const strength = Math.abs(valence) >= 2.5 ? 'strong' : Math.abs(valence) >= 1.5 ? 'mid' : 'weak';
-  return (negated ? 'neglex_' : 'lex_') + (valence > 0 ? 'pos_' : 'neg_') + strength;
-}
-
 const UNIGRAM = 1;
-const BIGRAM = 2;
-const TRIGRAM = 3;
-const SHAPE = 4;
-const LEXICAL = 5;
+const NEGATED_UNIGRAM = 2;
+const BIGRAM = 3;
+const TRIGRAM = 4;
+const SHAPE = 5;
+const LEXICAL = 6;
+const NEGATED_LEXICAL = 7;
+const SENTENCE_START = hashString('<s>');
+const SENTENCE_END = hashString('</s>');
+
+/** Valence -> 0..5: sign and strength (weak < 1.5 <= mid < 2.5 <= strong). */
+function lexiconBin(valence: number): number {
+  const strength = Math.abs(valence) >= 2.5 ? 2 : Math.abs(valence) >= 1.5 ? 1 : 0;
+  return (valence > 0 ? 3 : 0) + strength;
+}
 
 /** Hashed feature ids of a text (with repeats: a word said twice counts twice). Bias is not included. */
 export function featureIds(text: string, lexicon: Lexicon): number[] {
@@ -128,24 +143,30 @@ export function featureIds(text: string, lexicon: Lexicon): number[] {
   const mask = TABLE_SIZE - 1;
   const ids: number[] = [];
   let negated = 0;
-  let previous = '<s>';
+  let previous = SENTENCE_START;
   for (const token of tokens) {
     if (CLAUSE_ENDS.has(token)) negated = 0;
-    const marked = negated > 0 ? 'not_' + token : token;
-    ids.push(hash(marked, UNIGRAM) & mask);
-    ids.push(hash(previous + ' ' + token, BIGRAM) & mask);
+    const h = hashString(token);
+    ids.push(mix(h, negated > 0 ? NEGATED_UNIGRAM : UNIGRAM) & mask);
+    ids.push(mix(mix(previous, h), BIGRAM) & mask);
     if (token.length >= 4 && negated === 0) {
-      const padded = '<' + token + '>';
-      for (let i = 0; i + 3 <= padded.length; i++) ids.push(hash(padded.slice(i, i + 3), TRIGRAM) & mask);
+      // Trigrams of "<token>", hashed from the character codes without building substrings.
+      const last = token.length + 1;
+      const charAt = (i: number): number => (i === 0 ? 60 : i === last ? 62 : token.charCodeAt(i - 1));
+      for (let i = 0; i + 2 <= last; i++) {
+        ids.push(mix((charAt(i) << 16) ^ (charAt(i + 1) << 8) ^ charAt(i + 2), TRIGRAM) & mask);
+      }
     }
     const valence = lexicon.get(token);
-    if (valence !== undefined && valence !== 0) ids.push(hash(lexiconBin(valence, negated > 0), LEXICAL) & mask);
+    if (valence !== undefined && valence !== 0) {
+      ids.push(mix(lexiconBin(valence), negated > 0 ? NEGATED_LEXICAL : LEXICAL) & mask);
+    }
     if (negated > 0) negated--;
-    if (NEGATORS.has(token) || (token === 'not' && negated === 0)) negated = NEGATION_SPAN;
-    previous = token;
+    if (NEGATORS.has(token)) negated = NEGATION_SPAN;
+    previous = h;
   }
-  ids.push(hash(previous + ' </s>', BIGRAM) & mask);
+  ids.push(mix(mix(previous, SENTENCE_END), BIGRAM) & mask);
   // Very short turns ("yes", "okay") are a kind of their own on a call: mostly acknowledgements.
-  ids.push(hash(tokens.length <= 2 ? 'short' : tokens.length <= 8 ? 'medium' : 'long', SHAPE) & mask);
+  ids.push(mix(tokens.length <= 2 ? 0 : tokens.length <= 8 ? 1 : 2, SHAPE) & mask);
   return ids;
 }
