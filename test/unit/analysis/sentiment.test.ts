@@ -5,12 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { Role, Turn } from '../../../src/analysis/index.ts';
 import { classifyTurn } from '../../../src/analysis/sentiment-model/model.ts';
 import { conversationSentiment, labelFor, scoreText, TREND_LENGTH } from '../../../src/analysis/sentiment.ts';
-import { LABELS, score } from '../../../eval/metrics.ts';
+import { type Label, score } from '../../../eval/metrics.ts';
 
 const turn = (role: Role, content: string, at = 0): Turn => ({ role, content, at });
 const customer = (content: string, at = 0): Turn => turn('customer', content, at);
 const agent = (content: string, at = 0): Turn => turn('agent', content, at);
-const labelOf = (...turns: Turn[]) => conversationSentiment(turns).label;
 
 describe('per-turn model on spoken dialogue', () => {
   it('requests and bare acknowledgements carry no mood', () => {
@@ -203,8 +202,8 @@ describe('per-turn model on GoEmotions test', () => {
   if (!present) console.warn(`\n!!! SKIPPING GoEmotions sentiment check: ${TEST_SPLIT} not found !!!\n`);
   it.skipIf(!present)('3-class macro-F1 is at least 0.68', () => {
     const group = ['neutral', 'negative', 'neutral', 'positive'] as const;
-    const gold: (typeof LABELS)[number][] = [];
-    const predicted: (typeof LABELS)[number][] = [];
+    const gold: Label[] = [];
+    const predicted: Label[] = [];
     for (const line of readFileSync(TEST_SPLIT, 'utf8').split('\n')) {
       const [text, ids] = line.split('\t');
       if (!text || !ids) continue;
