@@ -193,8 +193,9 @@ export function conversationSentiment(turns: readonly Turn[], context: Sentiment
   for (const [signal, count] of fired) penalty += SIGNAL_PENALTY[signal] * Math.min(count, MAX_OCCURRENCES);
   penalty = Math.min(MAX_PENALTY, penalty);
   let score = Math.max(-1, Math.min(1, mood - penalty));
-  // A failure signal rules positive out, however warm the words around it.
-  if (fired.size > 0) score = Math.min(score, POSITIVE_THRESHOLD - 0.01);
+  // A failure rules positive out, however warm the words around it. A transfer is not one by itself: a pleased
+  // caller may be put through to sales; it only lowers the score.
+  if ([...fired.keys()].some((s) => s !== 'transfer_requested')) score = Math.min(score, POSITIVE_THRESHOLD - 0.01);
   score = round(score, 4);
   const signals = (Object.keys(SIGNAL_PENALTY) as SentimentSignal[]).filter((s) => fired.has(s));
   return { label: labelFor(score), score, trend, signals };

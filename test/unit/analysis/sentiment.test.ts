@@ -177,7 +177,7 @@ describe('conversationSentiment', () => {
     maxLength: 12,
   });
 
-  it('is deterministic and bounded; its label agrees with its score, and a failure signal rules positive out', () => {
+  it('is deterministic and bounded; its label agrees with its score, and a failure rules positive out', () => {
     fc.assert(
       fc.property(turns, fc.boolean(), (ts, transferRequested) => {
         const a = conversationSentiment(ts, { transferRequested });
@@ -188,7 +188,7 @@ describe('conversationSentiment', () => {
         if (a.label === 'negative') expect(a.score).toBeLessThan(0);
         const spoken = ts.filter((t) => t.content.trim() !== '');
         if (spoken.length > 1) expect(a.label).toBe(labelFor(a.score));
-        if (a.signals.length > 0) expect(a.label).not.toBe('positive');
+        if (a.signals.some((s) => s !== 'transfer_requested')) expect(a.label).not.toBe('positive');
         expect(a.trend.length).toBeLessThanOrEqual(TREND_LENGTH);
       }),
     );
