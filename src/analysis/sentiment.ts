@@ -46,15 +46,16 @@ const MAX_PENALTY = 0.7;
 
 // The agent says the request cannot be met: no availability, cannot do it, does not have the information.
 const AGENT_CANNOT_HELP =
-  /\b(?:unfortunately|i(?:'| a)m afraid|regret(?:tably)?)\b|\b(?:can ?not|can't|could ?n[o']t|unable to|not able to)\s+(?:help|do|find|book|process|offer|assist|locate|access|change|refund|complete|reserve|make)\b|\bno (?:trains?|rooms?|tables?|availability|results?|flights?|matches|records?|hotels?|restaurants?|taxis?|tickets?|seats?|options?)\b|\b(?:fully booked|not available|unavailable|sold out|out of stock)\b|\bi (?:do not|don't) (?:have|see) (?:that|any|access|information)\b|\bthere (?:are|is) (?:no|nothing)\b/i;
+  /\b(?:unfortunately|i(?:'| a)m afraid|regret(?:tably)?)\b|\b(?:can ?not|can't|could ?n[o']t|unable to|not able to)\s+(?:help|do|find|book|process|offer|assist|locate|access|change|refund|complete|reserve|make)\b|\bno (?:trains?|rooms?|tables?|availability|results?|flights?|matches|records?|hotels?|restaurants?|taxis?|tickets?|seats?|options?)\b|\b(?:fully booked|not available|unavailable|sold out|out of stock)\b|\bi (?:do not|don't) (?:have|see) (?:that|any|access|information)\b|\bthere (?:are|is) nothing (?:available|i can)\b/i;
 
-// The customer escalates: asks for a person or a manager, or calls the service out.
+// The customer escalates: asks to be put through to a person or a manager, or calls the service out. Asking
+// whether the agent is a human is curiosity, not escalation, so "human" alone does not count.
 const ESCALATION =
-  /\b(?:human|real person|actual person|(?:a|your|the) (?:manager|supervisor|representative|operator)|speak to (?:someone|somebody|a person)|talk to (?:someone|somebody|a person)|ridiculous|unacceptable|useless|complaint|complain|waste of (?:my )?time|fed up|sick of)\b/i;
+  /\b(?:speak|talk|put me through|transfer me|connect me|get me)\b[^.?!]{0,24}\b(?:human|person|someone|somebody|manager|supervisor|representative|operator)\b|\b(?:real|actual|live) (?:person|human)\b|\b(?:ridiculous|unacceptable|useless|complaint|waste of (?:my )?time|fed up|sick of)\b/i;
 
 // The customer says they are repeating themselves, or corrects what was understood.
 const REPEAT_WORDS =
-  /\b(?:again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
+  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
 const CORRECTION =
   /^(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|you misunderstood|wrong\b|i said\b)/i;
 
@@ -134,16 +135,22 @@ function hasLongWait(turns: readonly Turn[]): boolean {
   return gaps.some((g) => g >= LONG_WAIT_MS && g >= 4 * median);
 }
 
+/** Speech-to-text writes "can’t" as often as "can't"; the patterns are written with the plain apostrophe. */
+function plain(text: string): string {
+  return text.replace(/[\u2018\u2019\u02bc]/g, "'");
+}
+
 /** Each signal that fired, with how many times. */
 function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: SentimentContext): Map<SentimentSignal, number> {
   const fired = new Map<SentimentSignal, number>();
   const add = (signal: SentimentSignal): void => void fired.set(signal, (fired.get(signal) ?? 0) + 1);
-  for (const t of turns) if (t.role === 'agent' && AGENT_CANNOT_HELP.test(t.content)) add('agent_cannot_help');
+  for (const t of turns) if (t.role === 'agent' && AGENT_CANNOT_HELP.test(plain(t.content))) add('agent_cannot_help');
   customer.forEach((t, i) => {
     const previous = customer[i - 1];
-    if (REPEAT_WORDS.test(t.content) || (previous !== undefined && sameRequest(previous.content, t.content))) add('repeated_request');
-    if (CORRECTION.test(t.content.trim())) add('correction');
-    if (ESCALATION.test(t.content)) add('escalation');
+    const text = plain(t.content);
+    if (REPEAT_WORDS.test(text) || (previous !== undefined && sameRequest(previous.content, t.content))) add('repeated_request');
+    if (CORRECTION.test(text.trim())) add('correction');
+    if (ESCALATION.test(text)) add('escalation');
   });
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');

@@ -119,6 +119,15 @@ describe('conversationSentiment', () => {
     expect(s.label).toBe('negative');
   });
 
+  it('asking whether the agent is a human is not escalation; typographic apostrophes do not hide a signal', () => {
+    expect(conversationSentiment([customer('Hi, am I talking to a human?'), agent('I am a virtual assistant.')]).signals).not.toContain(
+      'escalation',
+    );
+    const s = conversationSentiment([customer('Can I move my booking to Friday?'), agent('I’m afraid I can’t change that booking.')]);
+    expect(s.signals).toContain('agent_cannot_help');
+    expect(s.label).not.toBe('positive');
+  });
+
   it('a transfer request lowers the score and is named', () => {
     const turns = [customer('I have a question about my bill.'), agent('Sure, what is it?'), customer('The amount looks different.')];
     const plain = conversationSentiment(turns);
