@@ -59,11 +59,14 @@ const REPEAT_WORDS =
 const CORRECTION =
   /^(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|you misunderstood|wrong\b|i said\b)/i;
 
-// "Thanks, bye", "okay", "sure": how nearly every call ends and goes on, satisfied or not. A turn is a
-// pleasantry when, without these phrases and fillers, at most PLEASANTRY_REST words remain; "perfect, that
-// is exactly what I wanted, thanks" keeps its weight.
-const PLEASANTRY =
-  /\b(?:thanks?|thank you|thankyou|cheers|bye|goodbye|good ?bye|that(?:'s| is|s) (?:all|it|everything)|have a (?:nice|good|great|lovely) (?:day|one|evening|night)|you too|so much|very much|a lot|ok(?:ay)?|sure|yes|yeah|yep|alright|all right|right|great|good|fine|no|well|then|and|for|your|the|help|again|bye-bye)\b/gi;
+// "Thanks, that's all I need", "okay", "sure": how nearly every call goes on and ends, satisfied or not. A turn
+// is a pleasantry when it thanks or takes leave without praise of its own, or when, without thanks, goodbyes
+// and fillers, at most PLEASANTRY_REST words remain. "Perfect, exactly what I wanted, thanks" keeps its weight.
+const CLOSING =
+  /\b(?:thanks?|thank you|thankyou|cheers|bye|goodbye|good ?bye|that(?:'s| is|s| will be) (?:all|it|everything)|nothing else|have a (?:nice|good|great|lovely) (?:day|one|evening|night)|appreciate)\b/i;
+const PRAISE =
+  /\b(?:perfect|exactly what|wonderful|excellent|amazing|fantastic|brilliant|awesome|lovely|superb|outstanding|(?:very|so|really|super|most) helpful|great help|(?:a|such a) great|love|delighted|happy|pleased|impressed|the best)\b/i;
+const FILLER = /\b(?:ok(?:ay)?|sure|yes|yeah|yep|alright|all right|right|great|good|fine|no|well|then|and|so|uh|um|hmm|oh)\b/gi;
 const PLEASANTRY_REST = 1;
 
 /**
@@ -106,8 +109,9 @@ function round(x: number, digits: number): number {
 }
 
 function isPleasantry(text: string): boolean {
-  const rest = text.replace(PLEASANTRY, ' ').match(/[a-z0-9']+/gi) ?? [];
-  return rest.length <= PLEASANTRY_REST;
+  if (PRAISE.test(text)) return false;
+  if (CLOSING.test(text)) return true;
+  return (text.replace(FILLER, ' ').match(/[a-z0-9']+/gi) ?? []).length <= PLEASANTRY_REST;
 }
 
 function contentWords(text: string): Set<string> {
@@ -180,7 +184,9 @@ export function conversationSentiment(turns: readonly Turn[], context: Sentiment
     let sum = 0;
     let weights = 0;
     recent.forEach((s, i) => {
-      const score = s.sentiment.score;
+      // Shrunk by the turn's neutral probability: a "yes" the model leans positive on but calls neutral says
+      // little about mood, and many of them must not add up to a pleased customer.
+      const score = s.sentiment.score * (1 - s.sentiment.neutral);
       let weight = DECAY ** (recent.length - 1 - i);
       if (score < 0) weight *= NEGATIVE_WEIGHT;
       else if (isPleasantry(s.turn.content)) weight *= PLEASANTRY_WEIGHT;

@@ -80,6 +80,22 @@ describe('conversationSentiment', () => {
     expect(conversationSentiment(turns).label).toBe('neutral');
   });
 
+  it('the usual polite closings leave a smooth booking neutral', () => {
+    const booking = [
+      customer('I am looking for a cheap restaurant in the centre.'),
+      agent('Golden House is cheap, shall I book it?'),
+      customer('Yes, for three people at six on Sunday.'),
+      agent('Booked, the reference is XYZ. Anything else?'),
+    ];
+    for (const closing of [
+      "Thank you, that's all I need.",
+      'No, that will be all. Thanks for your help!',
+      'Great, thank you for the information.',
+    ]) {
+      expect(conversationSentiment([...booking, customer(closing)]).label, closing).toBe('neutral');
+    }
+  });
+
   it('a customer who says they are pleased makes the call positive', () => {
     const turns = [
       customer('I need a hotel in the north with free parking.'),
