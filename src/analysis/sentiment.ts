@@ -1,114 +1,215 @@
 /**
- * Conversation sentiment from VADER (lexicon + rules: negation, intensifiers, caps, "but").
- *
- * Why these weights:
- * - The wallboard asks "how is the CUSTOMER feeling right now?", so the score is a weighted mean of the
- *   customer's last CUSTOMER_WINDOW non-empty turns, each turn DECAY times the weight of the next newer one
- *   (1, 0.6, 0.36, ...): a caller who was angry but now says thanks reads as recovering, while one calm turn
- *   does not erase a string of angry ones.
- * - Agents are polite by script, so their turns are blended in at a fixed AGENT_SHARE of 5 %: however warm
- *   the agent, a customer scoring 0 stays neutral (0.05 < THRESHOLD), and the agent moves any score by at most
- *   0.1. Agents still count a little so that an agent who has to deliver bad news tips a borderline call.
- * - Threshold ±0.10 instead of VADER's per-sentence ±0.05: a conversation score is an average of turns and
- *   transcripts are full of fillers VADER scores mildly ("okay" 0.23, "yeah" 0.30), so a slightly wider
- *   neutral band keeps calm calls neutral. On the VADER tweet set this costs about 0.2 points of agreement.
- * - No customer turns yet -> neutral 0: the agent's greeting says nothing about the caller.
+ * Call sentiment: how is this customer doing now? A score -1..1, a label, the customer's per-turn trend and
+ * the conversation signals that moved it. The method, and why, in docs/sentiment.md; in short:
+ * - Each customer turn is scored by the trained per-turn model (`sentiment-model/`). Agent turns are not
+ *   scored for mood (agents are polite by script); they count only through what they say about the outcome.
+ * - The mood is a recency-weighted mean of the customer's recent turns in which negative turns weigh more
+ *   (a supervisor hears the complaint, not the "okay" after it) and closing pleasantries ("thanks, bye")
+ *   weigh little: every call ends politely, satisfied or not.
+ * - Signals a call centre knows to matter lower the score: the agent unable to help, the customer repeating
+ *   or correcting a request, asking for a human or escalating, a transfer request, a long wait, a falling trend.
+ * - Neutral is the default. Positive needs the customer to express satisfaction and no failure signal;
+ *   one is enough to rule positive out. A call that is a single customer turn gets that turn's label.
  */
-import { SentimentIntensityAnalyzer } from 'vader-sentiment';
-import type { SentimentLabel, SentimentResult, Turn } from './types.ts';
+import { classifyTurn, type TurnSentiment } from './sentiment-model/model.ts';
+import type { CallSentiment, SentimentContext, SentimentLabel, SentimentSignal, Turn } from './types.ts';
 
-export const CUSTOMER_WINDOW = 6;
-export const DECAY = 0.6;
-export const AGENT_SHARE = 0.05;
-export const THRESHOLD = 0.1;
-
-// The vader-sentiment JS port compares negation words case-sensitively (Python VADER lowercases them), so a
-// sentence-initial "Not bad" scored -0.54 and "Never good" +0.44. Lowercasing only the negators fixes that and
-// leaves the caps emphasis of sentiment words ("GREAT") alone.
-const NEGATORS = new Set(
-  (
-    'aint arent cannot cant couldnt darent didnt doesnt dont hadnt hasnt havent isnt mightnt mustnt neither ' +
-    'neednt never none nope nor not nothing nowhere oughtnt shant shouldnt uhuh uh-uh wasnt werent without ' +
-    'wont wouldnt rarely seldom despite least'
-  ).split(' '),
-);
-
-// Service-call vocabulary that VADER's social-media lexicon scores but that carries no mood on a support line:
-// "I want to cancel" (-1.0), "my credit card was charged" (+1.6, -0.8), "please help" (+1.3, +1.7),
-// "honestly, this is ridiculous" (+2.0). They are swapped for a lexicon-free word so that negation distances
-// stay intact. Cost on the VADER tweet set: about 0.1 points of sign agreement.
-const DOMAIN_NEUTRAL = new Set('cancel cancels cancelled canceled charged pay credit help please honestly'.split(' '));
-
-function normalise(text: string): string {
-  return text
-    .replace(/[\u2018\u2019]/g, "'") // speech-to-text often emits typographic apostrophes: don’t
-    .replace(/[A-Za-z][A-Za-z'-]*/g, (word) => {
-      const lower = word.toLowerCase();
-      if (DOMAIN_NEUTRAL.has(lower)) return 'it';
-      return NEGATORS.has(lower) || lower.includes("n't") ? lower : word;
-    });
-}
-
-/** VADER compound score of one utterance, -1..1; 0 for blank text. */
-export function scoreText(text: string): number {
-  if (text.trim() === '') return 0;
-  return SentimentIntensityAnalyzer.polarity_scores(normalise(text)).compound;
-}
-
-export function labelFor(score: number): SentimentLabel {
-  if (score >= THRESHOLD) return 'positive';
-  if (score <= -THRESHOLD) return 'negative';
-  return 'neutral';
-}
+export const CUSTOMER_WINDOW = 8;
+export const DECAY = 0.7;
+/** Weight multipliers of a negative turn and of a pleasantry (acknowledgement, thanks, goodbye) in the mood. */
+export const NEGATIVE_WEIGHT = 1.6;
+export const PLEASANTRY_WEIGHT = 0.25;
+/** Score at or above which a call is positive, at or below which negative. */
+export const POSITIVE_THRESHOLD = 0.3;
+export const NEGATIVE_THRESHOLD = -0.2;
+/** Customer per-turn scores kept in the trend, newest last. */
+export const TREND_LENGTH = 10;
+/** A gap between turns that reads as a long wait: at least this long, and several times the call's usual gap. */
+export const LONG_WAIT_MS = 30_000;
 
 /**
- * Every new turn rescores the conversation's window (up to CUSTOMER_WINDOW turns of each role), but VADER
- * costs tens of microseconds a sentence and was the largest cost of ingesting a turn. A text's score never
- * changes, so scores are remembered by text: each turn is run through VADER once while it is in a window.
- * Bounded (least recently used out first): enough for the windows of many thousands of talking calls, a
- * few MB at most; a text that fell out is simply scored again.
+ * How much each signal lowers the score, per occurrence (twice at most); several add up, to MAX_PENALTY.
+ * One setback (one "no trains that day", one restated request) leaves a calm call neutral; a second, or
+ * a setback on a call that already reads negative, makes it negative. Escalation alone is enough.
+ */
+export const SIGNAL_PENALTY: Readonly<Record<SentimentSignal, number>> = {
+  agent_cannot_help: 0.15,
+  repeated_request: 0.2,
+  correction: 0.15,
+  escalation: 0.4,
+  transfer_requested: 0.25,
+  long_wait: 0.1,
+  declining: 0.1,
+};
+const MAX_OCCURRENCES = 2;
+const MAX_PENALTY = 0.7;
+
+// The agent says the request cannot be met: no availability, cannot do it, does not have the information.
+const AGENT_CANNOT_HELP =
+  /\b(?:unfortunately|i(?:'| a)m afraid|regret(?:tably)?)\b|\b(?:can ?not|can't|could ?n[o']t|unable to|not able to)\s+(?:help|do|find|book|process|offer|assist|locate|access|change|refund|complete|reserve|make)\b|\bno (?:trains?|rooms?|tables?|availability|results?|flights?|matches|records?|hotels?|restaurants?|taxis?|tickets?|seats?|options?)\b|\b(?:fully booked|not available|unavailable|sold out|out of stock)\b|\bi (?:do not|don't) (?:have|see) (?:that|any|access|information)\b|\bthere (?:are|is) nothing (?:available|i can)\b/i;
+
+// The customer escalates: asks to be put through to a person or a manager, or calls the service out. Asking
+// whether the agent is a human is curiosity, not escalation, so "human" alone does not count.
+const ESCALATION =
+  /\b(?:speak|talk|put me through|transfer me|connect me|get me)\b[^.?!]{0,24}\b(?:human|person|someone|somebody|manager|supervisor|representative|operator)\b|\b(?:real|actual|live) (?:person|human)\b|\b(?:ridiculous|unacceptable|useless|complaint|waste of (?:my )?time|fed up|sick of)\b/i;
+
+// The customer says they are repeating themselves, or corrects what was understood.
+const REPEAT_WORDS =
+  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
+const CORRECTION =
+  /^(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|you misunderstood|wrong\b|i said\b)/i;
+
+// "Thanks, that's all I need", "okay", "sure": how nearly every call goes on and ends, satisfied or not. A turn
+// is a pleasantry when it thanks or takes leave without praise of its own, or when, without thanks, goodbyes
+// and fillers, at most PLEASANTRY_REST words remain. "Perfect, exactly what I wanted, thanks" keeps its weight.
+const CLOSING =
+  /\b(?:thanks?|thank you|thankyou|cheers|bye|goodbye|good ?bye|that(?:'s| is|s| will be) (?:all|it|everything)|nothing else|have a (?:nice|good|great|lovely) (?:day|one|evening|night)|appreciate)\b/i;
+const PRAISE =
+  /\b(?:perfect|exactly what|wonderful|excellent|amazing|fantastic|brilliant|awesome|lovely|superb|outstanding|(?:very|so|really|super|most) helpful|great help|(?:a|such a) great|love|delighted|happy|pleased|impressed|the best)\b/i;
+const FILLER = /\b(?:ok(?:ay)?|sure|yes|yeah|yep|alright|all right|right|great|good|fine|no|well|then|and|so|uh|um|hmm|oh)\b/gi;
+const PLEASANTRY_REST = 1;
+
+/**
+ * The per-turn model costs a few microseconds, but every new turn rescores the whole window; a text's score
+ * never changes, so scores are remembered by text. Bounded (least recently used out first): the windows of
+ * many thousands of talking calls, a few MB at most; a text that fell out is simply scored again.
  */
 export const SCORE_MEMO_SIZE = 50_000;
-const scoreMemo = new Map<string, number>();
+const scoreMemo = new Map<string, TurnSentiment>();
 
-function rememberedScore(text: string): number {
+/** The per-turn model's sentiment of one utterance (remembered by text). */
+export function turnSentiment(text: string): TurnSentiment {
   const known = scoreMemo.get(text);
   if (known !== undefined) {
     scoreMemo.delete(text);
     scoreMemo.set(text, known);
     return known;
   }
-  const score = scoreText(text);
-  scoreMemo.set(text, score);
+  const result = classifyTurn(text);
+  scoreMemo.set(text, result);
   if (scoreMemo.size > SCORE_MEMO_SIZE) scoreMemo.delete(scoreMemo.keys().next().value as string);
-  return score;
+  return result;
 }
 
-/** Decayed mean of the newest `window` texts (texts oldest first); undefined when there are none. */
-function recencyWeightedMean(texts: readonly string[]): number | undefined {
-  const recent = texts.slice(-CUSTOMER_WINDOW);
-  if (recent.length === 0) return undefined;
-  let sum = 0;
-  let weights = 0;
-  recent.forEach((text, i) => {
-    const weight = DECAY ** (recent.length - 1 - i);
-    sum += weight * rememberedScore(text);
-    weights += weight;
+/** Score of one utterance, -1..1 (positive minus negative probability); 0 for blank text. */
+export function scoreText(text: string): number {
+  return text.trim() === '' ? 0 : turnSentiment(text).score;
+}
+
+export function labelFor(score: number): SentimentLabel {
+  if (score >= POSITIVE_THRESHOLD) return 'positive';
+  if (score <= NEGATIVE_THRESHOLD) return 'negative';
+  return 'neutral';
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  // "+ 0" turns -0 into 0.
+  return Math.round(x * f) / f + 0;
+}
+
+function isPleasantry(text: string): boolean {
+  if (PRAISE.test(text)) return false;
+  if (CLOSING.test(text)) return true;
+  return (text.replace(FILLER, ' ').match(/[a-z0-9']+/gi) ?? []).length <= PLEASANTRY_REST;
+}
+
+function contentWords(text: string): Set<string> {
+  return new Set(text.toLowerCase().match(/[a-z0-9]{3,}/g) ?? []);
+}
+
+/** Two customer turns that ask for the same thing: most of the words of the shorter one are in the other. */
+function sameRequest(a: string, b: string): boolean {
+  const wa = contentWords(a);
+  const wb = contentWords(b);
+  const [small, large] = wa.size <= wb.size ? [wa, wb] : [wb, wa];
+  if (small.size < 3) return false;
+  let shared = 0;
+  for (const w of small) if (large.has(w)) shared++;
+  return shared / small.size >= 0.7;
+}
+
+function hasLongWait(turns: readonly Turn[]): boolean {
+  const gaps: number[] = [];
+  for (let i = 1; i < turns.length; i++) gaps.push((turns[i]?.at ?? 0) - (turns[i - 1]?.at ?? 0));
+  if (gaps.length < 2) return false;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  // Relative to the call's own pace, so a transcript replayed with evenly spaced times never reads as waiting.
+  return gaps.some((g) => g >= LONG_WAIT_MS && g >= 4 * median);
+}
+
+/** Speech-to-text writes "can’t" as often as "can't"; the patterns are written with the plain apostrophe. */
+function plain(text: string): string {
+  return text.replace(/[\u2018\u2019\u02bc]/g, "'");
+}
+
+/** Each signal that fired, with how many times. */
+function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: SentimentContext): Map<SentimentSignal, number> {
+  const fired = new Map<SentimentSignal, number>();
+  const add = (signal: SentimentSignal): void => void fired.set(signal, (fired.get(signal) ?? 0) + 1);
+  for (const t of turns) if (t.role === 'agent' && AGENT_CANNOT_HELP.test(plain(t.content))) add('agent_cannot_help');
+  customer.forEach((t, i) => {
+    const previous = customer[i - 1];
+    const text = plain(t.content);
+    if (REPEAT_WORDS.test(text) || (previous !== undefined && sameRequest(previous.content, t.content))) add('repeated_request');
+    if (CORRECTION.test(text.trim())) add('correction');
+    if (ESCALATION.test(text)) add('escalation');
   });
-  return sum / weights;
+  if (context.transferRequested) add('transfer_requested');
+  if (hasLongWait(turns)) add('long_wait');
+  return fired;
 }
 
-function contentsOf(turns: readonly Turn[], role: Turn['role']): string[] {
-  return turns.filter((t) => t.role === role && t.content.trim() !== '').map((t) => t.content);
-}
+/**
+ * Sentiment of the conversation so far, turns oldest first (the order is trusted, not re-sorted by `at`).
+ * `context` adds what the call knows beyond its words (a transfer was requested).
+ */
+export function conversationSentiment(turns: readonly Turn[], context: SentimentContext = {}): CallSentiment {
+  const spoken = turns.filter((t) => t.content.trim() !== '');
+  const customer = spoken.filter((t) => t.role === 'customer');
+  const fired = signalsOf(spoken, customer, context);
+  const scored = customer.map((t) => ({ turn: t, sentiment: turnSentiment(t.content) }));
+  const trend = scored.slice(-TREND_LENGTH).map((s) => round(s.sentiment.score, 2));
 
-/** Sentiment of the conversation so far, turns oldest first (the order is trusted, not re-sorted by `at`). */
-export function conversationSentiment(turns: readonly Turn[]): SentimentResult {
-  const customer = recencyWeightedMean(contentsOf(turns, 'customer'));
-  if (customer === undefined) return { label: 'neutral', score: 0 };
-  const agent = recencyWeightedMean(contentsOf(turns, 'agent'));
-  const raw = agent === undefined ? customer : (1 - AGENT_SHARE) * customer + AGENT_SHARE * agent;
-  // Rounded so the label always matches the score a client sees; "+ 0" turns -0 into 0.
-  const score = Math.round(Math.max(-1, Math.min(1, raw)) * 10_000) / 10_000 + 0;
-  return { label: labelFor(score), score };
+  // A single utterance (how a one-line call, or a text handed to the API, arrives): the model's own answer.
+  const only = scored[0];
+  if (scored.length === 1 && only && spoken.length === 1 && fired.size === 0) {
+    return { label: only.sentiment.label, score: round(only.sentiment.score, 4), trend, signals: [] };
+  }
+
+  let mood = 0;
+  if (scored.length > 0) {
+    const recent = scored.slice(-CUSTOMER_WINDOW);
+    let sum = 0;
+    let weights = 0;
+    recent.forEach((s, i) => {
+      // Shrunk by the turn's neutral probability: a "yes" the model leans positive on but calls neutral says
+      // little about mood, and many of them must not add up to a pleased customer.
+      const score = s.sentiment.score * (1 - s.sentiment.neutral);
+      let weight = DECAY ** (recent.length - 1 - i);
+      if (score < 0) weight *= NEGATIVE_WEIGHT;
+      else if (isPleasantry(s.turn.content)) weight *= PLEASANTRY_WEIGHT;
+      sum += weight * score;
+      weights += weight;
+    });
+    mood = sum / weights;
+    // Falling: the newer half of the turns clearly below the older half (e.g. calm, then curt, then upset).
+    if (recent.length >= 4) {
+      const half = Math.floor(recent.length / 2);
+      const mean = (xs: readonly { sentiment: TurnSentiment }[]): number => xs.reduce((a, s) => a + s.sentiment.score, 0) / xs.length;
+      if (mean(recent.slice(half)) - mean(recent.slice(0, half)) <= -0.3) fired.set('declining', 1);
+    }
+  }
+
+  let penalty = 0;
+  for (const [signal, count] of fired) penalty += SIGNAL_PENALTY[signal] * Math.min(count, MAX_OCCURRENCES);
+  penalty = Math.min(MAX_PENALTY, penalty);
+  let score = Math.max(-1, Math.min(1, mood - penalty));
+  // A failure rules positive out, however warm the words around it. A transfer is not one by itself: a pleased
+  // caller may be put through to sales; it only lowers the score.
+  if ([...fired.keys()].some((s) => s !== 'transfer_requested')) score = Math.min(score, POSITIVE_THRESHOLD - 0.01);
+  score = round(score, 4);
+  const signals = (Object.keys(SIGNAL_PENALTY) as SentimentSignal[]).filter((s) => fired.has(s));
+  return { label: labelFor(score), score, trend, signals };
 }

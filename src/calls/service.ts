@@ -9,7 +9,7 @@ import { applyEvent, type Call } from '../domain/call.ts';
 import { describeChange, type CallDelta } from '../domain/changes.ts';
 import { framesOf } from '../live/frames.ts';
 import type { CallEvent } from '../domain/events.ts';
-import { toActiveCallDetails, type ActiveCallDetails } from '../domain/view.ts';
+import { sentimentDetail, toActiveCallDetails, type ActiveCallDetails, type SentimentDetail } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
 import { mapWebhook } from '../ingest/livekit.ts';
 import { listResponse, type ListQuery } from './list.ts';
@@ -72,11 +72,12 @@ export class CallService {
     this.folder = {
       newCallId,
       apply: applyEvent,
-      // Sentiment depends on the transcript alone: scored once per batch, and only when a turn was added.
+      // Sentiment depends on the transcript and the transfer request alone: scored once per batch, and only
+      // when a turn was added or a transfer was first requested.
       finish: (before, after) => {
-        if (before && before.turnCount === after.turnCount) return after;
-        const s = this.analyzer.sentiment(after.transcript);
-        return { ...after, sentiment: s.label, sentimentScore: s.score };
+        if (before && before.turnCount === after.turnCount && (before.transfer === null) === (after.transfer === null)) return after;
+        const s = this.analyzer.sentiment(after.transcript, { transferRequested: after.transfer !== null });
+        return { ...after, sentiment: s.label, sentimentScore: s.score, sentimentTrend: s.trend, sentimentSignals: s.signals };
       },
       frames: (changes, now) =>
         changes.flatMap((c) => {
@@ -211,11 +212,11 @@ export class CallService {
     return toActiveCallDetails(call, transcript, this.clock());
   }
 
-  async insights(workspaceId: string, roomName: string): Promise<Insights> {
+  async insights(workspaceId: string, roomName: string): Promise<Insights & SentimentDetail> {
     const call = await this.activeCall(workspaceId, roomName);
     const insights = this.analyzer.insights(call.transcript);
     // The call's sentiment is the one source of truth, so list, details and insights agree.
-    return { ...insights, sentiment: call.sentiment };
+    return { ...insights, sentiment: call.sentiment, ...sentimentDetail(call) };
   }
 
   /** Ends the call here (after LiveKit, if configured, has ended the room). */

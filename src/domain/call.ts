@@ -66,6 +66,10 @@ export interface Call {
   transfer: Stamped<string> | null;
   sentiment: Sentiment;
   sentimentScore: number;
+  /** The customer's per-turn scores, oldest first (bounded). Optional: calls stored before it existed lack it. */
+  sentimentTrend?: number[];
+  /** Conversation signals that lowered the sentiment (e.g. `agent_cannot_help`). Optional for the same reason. */
+  sentimentSignals?: string[];
   /**
    * True while a human has taken over (the agent's tracks muted through the API). Optional: calls stored
    * before call control existed lack it.

@@ -29,7 +29,14 @@ export interface DetailParticipant extends ListParticipant {
   metadata: Record<string, unknown>;
 }
 
-export interface ActiveCallDetails {
+/** The call sentiment's score, trend and signals: shown beside the label by details, insights and the stream. */
+export interface SentimentDetail {
+  sentimentScore: number;
+  sentimentTrend: number[];
+  sentimentSignals: string[];
+}
+
+export interface ActiveCallDetails extends SentimentDetail {
   id: string;
   roomName: string;
   customerPhone: string;
@@ -88,6 +95,10 @@ function parseMetadata(raw: string): Record<string, unknown> {
   return { value: raw };
 }
 
+export function sentimentDetail(call: Call): SentimentDetail {
+  return { sentimentScore: call.sentimentScore, sentimentTrend: call.sentimentTrend ?? [], sentimentSignals: call.sentimentSignals ?? [] };
+}
+
 export function toActiveCallItem(call: Call, now: number): ActiveCallItem {
   return {
     id: call.id,
@@ -118,6 +129,7 @@ export function toActiveCallDetails(call: Call, transcript: readonly Turn[], now
     aiAgentName: agentName(call),
     duration: durationSeconds(call, now),
     sentiment: call.sentiment,
+    ...sentimentDetail(call),
     transcript: transcript.map((t) => ({ role: t.role, content: t.content })),
     participants: presentParticipants(call).map((p) => ({
       identity: p.identity,

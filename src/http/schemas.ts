@@ -103,6 +103,12 @@ export const listResponseSchema = z.object({
     ),
 });
 
+const sentimentDetailFields = {
+  sentimentScore: z.number().describe('how the customer is doing now, -1 (upset) .. 1 (pleased); see docs/sentiment.md'),
+  sentimentTrend: z.array(z.number()).describe("the customer's per-turn scores, oldest first, the last 10 at most"),
+  sentimentSignals: z.array(z.string()).describe('conversation signals that lowered the score, e.g. agent_cannot_help, escalation'),
+};
+
 export const detailsResponseSchema = z.object({
   id: z.string(),
   roomName: z.string(),
@@ -111,12 +117,14 @@ export const detailsResponseSchema = z.object({
   aiAgentName: z.string(),
   duration: z.number().int(),
   sentiment: sentimentSchema,
+  ...sentimentDetailFields,
   transcript: z.array(z.object({ role: z.enum(['agent', 'customer']), content: z.string() })),
   participants: z.array(listParticipantSchema.extend({ metadata: z.record(z.string(), z.unknown()) })),
 });
 
 export const insightsResponseSchema = z.object({
   sentiment: sentimentSchema,
+  ...sentimentDetailFields,
   topics: z.array(z.string()),
   summary: z.string(),
   suggestions: z.array(z.string()),

@@ -3,7 +3,7 @@
  * client that applies a frame twice, or applies a frame its snapshot already reflects, ends up right.
  */
 import type { CallDelta } from '../domain/changes.ts';
-import { iso, toActiveCallItem } from '../domain/view.ts';
+import { iso, sentimentDetail, toActiveCallItem } from '../domain/view.ts';
 
 export type StreamEvent = 'snapshot' | 'call.started' | 'call.updated' | 'call.ended' | 'overflow';
 
@@ -21,7 +21,9 @@ export function framesOf(delta: CallDelta, now: number): Frame[] {
   if (delta.started) frames.push({ event: 'call.started', data: JSON.stringify({ call, timestamp }) });
   if (!delta.started && !delta.ended && delta.aspects.length > 0) {
     const newTurns = delta.newTurns.map((t) => ({ role: t.role, content: t.content, at: iso(t.at) }));
-    frames.push({ event: 'call.updated', data: JSON.stringify({ call, changes: delta.aspects, newTurns, timestamp }) });
+    // The list item keeps the reference's shape; the sentiment's score, trend and signals travel beside it.
+    const sentiment = sentimentDetail(delta.call);
+    frames.push({ event: 'call.updated', data: JSON.stringify({ call, ...sentiment, changes: delta.aspects, newTurns, timestamp }) });
   }
   if (delta.ended) {
     const endedAt = iso(delta.call.endedAt ?? now);

@@ -23,5 +23,8 @@ export const DETAIL_FIELDS = [
   'participants',
   'roomName',
   'sentiment',
+  'sentimentScore',
+  'sentimentSignals',
+  'sentimentTrend',
   'transcript',
 ];

@@ -62,14 +62,22 @@ describe('SSE stream', () => {
     expect(started.call.lastMessage).toBe('Hi, I need help');
 
     await say('room-b', 'This is terrible, I hate this awful service');
-    const updated = client.json<{ call: Item; changes: string[]; newTurns: { role: string; content: string }[] }>(
-      await client.next(isEvent('call.updated', 'room-b')),
-    );
+    const updated = client.json<{
+      call: Item;
+      sentimentScore: number;
+      sentimentTrend: number[];
+      changes: string[];
+      newTurns: { role: string; content: string }[];
+    }>(await client.next(isEvent('call.updated', 'room-b')));
     expect(updated.changes).toEqual(expect.arrayContaining(['transcript', 'sentiment']));
     expect(updated.newTurns).toEqual([
       expect.objectContaining({ role: 'customer', content: 'This is terrible, I hate this awful service' }),
     ]);
     expect(updated.call.sentiment).toBe('negative');
+    // The score and the customer's per-turn trend travel beside the item, which keeps the list's shape.
+    expect(updated.sentimentScore).toBeLessThan(0);
+    expect(updated.sentimentTrend).toHaveLength(2);
+    expect(updated.call).not.toHaveProperty('sentimentScore');
 
     const from = client.frames.length;
     const res = await postAgentEvents(
