@@ -101,7 +101,7 @@ export function decodeModel(buf: Buffer): { header: IntentModelHeader; arrays: M
 export class IntentModel {
   readonly labels: readonly string[];
   readonly header: IntentModelHeader;
-  private readonly a: ModelArrays;
+  readonly arrays: ModelArrays;
   private readonly row = new Map<number, number>();
   private readonly oosIndex: number;
   // Scratch space reused across calls: predict is synchronous, so one set per model is enough.
@@ -110,7 +110,7 @@ export class IntentModel {
   constructor(header: IntentModelHeader, arrays: ModelArrays) {
     this.header = header;
     this.labels = header.labels;
-    this.a = arrays;
+    this.arrays = arrays;
     arrays.hashes.forEach((h, i) => this.row.set(h, i));
     this.oosIndex = header.labels.indexOf(header.outOfScope);
     this.scores = new Float64Array(header.labels.length);
@@ -130,14 +130,14 @@ export class IntentModel {
     keys.forEach((h, i) => {
       const r = this.row.get(h);
       if (r === undefined) return;
-      const v = (1 + Math.log(counts[i] ?? 1)) * (this.a.idf[r] ?? 0);
+      const v = (1 + Math.log(counts[i] ?? 1)) * (this.arrays.idf[r] ?? 0);
       rows.push(r);
       values.push(v);
       norm += v * v;
     });
     if (rows.length === 0) return null;
     const s = this.scores;
-    const { bias, rowStart, entryClass, entryWeight } = this.a;
+    const { bias, rowStart, entryClass, entryWeight } = this.arrays;
     for (let c = 0; c < s.length; c++) s[c] = bias[c] ?? 0;
     const k = this.header.scale / Math.sqrt(norm);
     for (let i = 0; i < rows.length; i++) {
