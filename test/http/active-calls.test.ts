@@ -178,7 +178,7 @@ describe('GET /v2/api/active-calls/{roomName}/insights', () => {
     const res = await t.app.inject({ url: '/v2/api/active-calls/call-i/insights', headers: t.ws.headers });
     expect(res.statusCode).toBe(200);
     const i = res.json();
-    expect(Object.keys(i).sort()).toEqual(['sentiment', 'suggestions', 'summary', 'topics']);
+    expect(Object.keys(i).sort()).toEqual(['sentiment', 'state', 'suggestions', 'summary', 'topicDetails', 'topics']);
     expect(i.sentiment).toBe('negative');
     expect(i.topics).toContain('billing');
     expect(i.summary.length).toBeGreaterThan(0);
