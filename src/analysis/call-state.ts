@@ -13,7 +13,7 @@ import type { CallContext, CallState, Turn } from './types.ts';
 const norm = (text: string) => text.toLowerCase().replace(/[\u2018\u2019]/g, "'");
 
 const TRANSFERRED = [
-  /\b(i'll|i will|i'm going to|let me|i am going to|i'm|i am) (now )?(transfer|connect|put) (you|your call)\b/,
+  /\b(i|we|let me)('ll| will|'m going to| am going to|'m| am)? (now )?(transfer|connect|put) (you|your call)\b/,
   /\b(transferring|connecting) you\b|\bputting you through\b|\bhand(ing)? you over\b/,
 ];
 

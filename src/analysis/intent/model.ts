@@ -8,7 +8,7 @@
  * on the validation split, is out of scope.
  */
 import { readFileSync } from 'node:fs';
-import { countHashes, ngramHashes, words } from './features.ts';
+import { ngramHashes, words } from './features.ts';
 
 const MAGIC = 0x4d49434c; // "LCIM" read little-endian
 const VERSION = 1;
@@ -102,18 +102,47 @@ export class IntentModel {
   readonly labels: readonly string[];
   readonly header: IntentModelHeader;
   readonly arrays: ModelArrays;
-  private readonly row = new Map<number, number>();
+  // n-gram hash -> row, open addressing in typed arrays: a Map keyed by 32-bit unsigned hashes boxes every key
+  // above 2^31 and made the lookups most of the cost of a turn.
+  private readonly slotHash: Uint32Array;
+  private readonly slotRow: Int32Array;
+  private readonly slotMask: number;
   private readonly oosIndex: number;
   // Scratch space reused across calls: predict is synchronous, so one set per model is enough.
   private readonly scores: Float64Array;
+  private readonly seen: Uint32Array;
+  private readonly count: Uint32Array;
+  private generation = 0;
 
   constructor(header: IntentModelHeader, arrays: ModelArrays) {
     this.header = header;
     this.labels = header.labels;
     this.arrays = arrays;
-    arrays.hashes.forEach((h, i) => this.row.set(h, i));
+    let size = 1;
+    while (size < arrays.hashes.length * 2) size *= 2;
+    this.slotHash = new Uint32Array(size);
+    this.slotRow = new Int32Array(size).fill(-1);
+    this.slotMask = size - 1;
+    arrays.hashes.forEach((h, i) => {
+      let slot = h & this.slotMask;
+      while (this.slotRow[slot] !== -1) slot = (slot + 1) & this.slotMask;
+      this.slotHash[slot] = h;
+      this.slotRow[slot] = i;
+    });
     this.oosIndex = header.labels.indexOf(header.outOfScope);
     this.scores = new Float64Array(header.labels.length);
+    this.seen = new Uint32Array(header.features);
+    this.count = new Uint32Array(header.features);
+  }
+
+  /** The row of an n-gram hash, -1 if the model does not know it. */
+  rowOf(hash: number): number {
+    let slot = hash & this.slotMask;
+    for (;;) {
+      const r = this.slotRow[slot]!;
+      if (r === -1 || this.slotHash[slot] === hash) return r;
+      slot = (slot + 1) & this.slotMask;
+    }
   }
 
   static fromBuffer(buf: Buffer): IntentModel {
@@ -123,39 +152,53 @@ export class IntentModel {
 
   /** Class probabilities for the text (softmax over every label, out-of-scope included); null if no known n-gram. */
   probabilities(text: string): Float64Array | null {
-    const { keys, counts } = countHashes(ngramHashes(words(text)));
+    const { idf, bias, rowStart, entryClass, entryWeight } = this.arrays;
+    // Counting by row with a generation stamp instead of sorting the hashes: the same counts as training's
+    // countHashes (n-grams the model does not know are dropped either way), without a sort per turn.
+    if (this.generation === 0xffffffff) {
+      this.seen.fill(0);
+      this.generation = 0;
+    }
+    const stamp = ++this.generation;
     const rows: number[] = [];
+    for (const h of ngramHashes(words(text))) {
+      const r = this.rowOf(h);
+      if (r < 0) continue;
+      if (this.seen[r] === stamp) this.count[r]! += 1;
+      else {
+        this.seen[r] = stamp;
+        this.count[r] = 1;
+        rows.push(r);
+      }
+    }
+    if (rows.length === 0) return null;
     const values: number[] = [];
     let norm = 0;
-    keys.forEach((h, i) => {
-      const r = this.row.get(h);
-      if (r === undefined) return;
-      const v = (1 + Math.log(counts[i] ?? 1)) * (this.arrays.idf[r] ?? 0);
-      rows.push(r);
+    for (const r of rows) {
+      const v = (1 + Math.log(this.count[r]!)) * idf[r]!;
       values.push(v);
       norm += v * v;
-    });
-    if (rows.length === 0) return null;
+    }
     const s = this.scores;
-    const { bias, rowStart, entryClass, entryWeight } = this.arrays;
-    for (let c = 0; c < s.length; c++) s[c] = bias[c] ?? 0;
+    const C = s.length;
+    for (let c = 0; c < C; c++) s[c] = bias[c]!;
     const k = this.header.scale / Math.sqrt(norm);
     for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] ?? 0;
-      const v = (values[i] ?? 0) * k;
-      const end = rowStart[r + 1] ?? 0;
-      for (let e = rowStart[r] ?? 0; e < end; e++) s[entryClass[e] ?? 0]! += v * (entryWeight[e] ?? 0);
+      const r = rows[i]!;
+      const v = values[i]! * k;
+      const end = rowStart[r + 1]!;
+      for (let e = rowStart[r]!; e < end; e++) s[entryClass[e]!]! += v * entryWeight[e]!;
     }
     let max = -Infinity;
-    for (let c = 0; c < s.length; c++) max = Math.max(max, s[c] ?? 0);
+    for (let c = 0; c < C; c++) if (s[c]! > max) max = s[c]!;
     let sum = 0;
-    const p = new Float64Array(s.length);
-    for (let c = 0; c < s.length; c++) {
-      const e = Math.exp((s[c] ?? 0) - max);
+    const p = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      const e = Math.exp(s[c]! - max);
       p[c] = e;
       sum += e;
     }
-    for (let c = 0; c < p.length; c++) p[c]! /= sum;
+    for (let c = 0; c < C; c++) p[c]! /= sum;
     return p;
   }
 
@@ -164,14 +207,15 @@ export class IntentModel {
     const p = this.probabilities(text);
     if (p === null) return { intent: null, confidence: 0, ranked: [] };
     const ranked: IntentScore[] = [];
-    for (let c = 0; c < p.length; c++) {
-      if (c === this.oosIndex) continue;
-      const probability = p[c] ?? 0;
-      if (ranked.length < top || probability > (ranked[ranked.length - 1]?.probability ?? 0)) {
-        ranked.push({ intent: this.labels[c] ?? '', probability });
-        ranked.sort((x, y) => y.probability - x.probability);
-        if (ranked.length > top) ranked.pop();
+    const taken = new Set<number>();
+    for (let k = 0; k < top; k++) {
+      let best = -1;
+      for (let c = 0; c < p.length; c++) {
+        if (c !== this.oosIndex && !taken.has(c) && (best < 0 || p[c]! > p[best]!)) best = c;
       }
+      if (best < 0) break;
+      taken.add(best);
+      ranked.push({ intent: this.labels[best] ?? '', probability: p[best]! });
     }
     const best = ranked[0];
     const oos = p[this.oosIndex] ?? 0;

@@ -236,7 +236,27 @@ export interface TopicPrediction {
   confidence: number;
 }
 
-const labelTopics = new WeakMap<IntentModel, (Topic | null)[]>();
+interface LabelTopics {
+  names: Topic[];
+  /** Per model label: index into names, or -1 for no topic. */
+  index: Int16Array;
+}
+
+const labelTopics = new WeakMap<IntentModel, LabelTopics>();
+
+function topicsOfLabels(model: IntentModel): LabelTopics {
+  let known = labelTopics.get(model);
+  if (known === undefined) {
+    const names = [...new Set(model.labels.map(topicOf).filter((t) => t !== null))];
+    const index = Int16Array.from(model.labels, (l) => {
+      const t = topicOf(l);
+      return t === null ? -1 : names.indexOf(t);
+    });
+    known = { names, index };
+    labelTopics.set(model, known);
+  }
+  return known;
+}
 
 /**
  * The topic of one utterance, or null. Why topics are decided on summed probabilities: the supervisor reads
@@ -247,34 +267,19 @@ const labelTopics = new WeakMap<IntentModel, (Topic | null)[]>();
 export function predictTopic(model: IntentModel, text: string): TopicPrediction | null {
   const p = model.probabilities(text);
   if (p === null) return null;
-  let topics = labelTopics.get(model);
-  if (topics === undefined) {
-    topics = model.labels.map(topicOf);
-    labelTopics.set(model, topics);
-  }
-  const sums = new Map<Topic, number>();
+  const { names, index } = topicsOfLabels(model);
+  const sums = new Float64Array(names.length);
   let none = 0;
-  topics.forEach((topic, c) => {
-    const pc = p[c] ?? 0;
-    if (topic === null) none += pc;
-    else sums.set(topic, (sums.get(topic) ?? 0) + pc);
-  });
-  let best: Topic | null = null;
-  let bestSum = 0;
-  for (const [topic, sum] of sums) {
-    if (sum > bestSum) {
-      best = topic;
-      bestSum = sum;
-    }
+  for (let c = 0; c < p.length; c++) {
+    const t = index[c]!;
+    if (t < 0) none += p[c]!;
+    else sums[t]! += p[c]!;
   }
-  if (best === null || bestSum <= none || bestSum < model.header.threshold) return null;
-  let intent = '';
-  let intentP = -1;
-  topics.forEach((topic, c) => {
-    if (topic === best && (p[c] ?? 0) > intentP) {
-      intent = model.labels[c] ?? '';
-      intentP = p[c] ?? 0;
-    }
-  });
-  return { topic: best, intent, confidence: bestSum };
+  let best = -1;
+  for (let t = 0; t < sums.length; t++) if (best < 0 || sums[t]! > sums[best]!) best = t;
+  const confidence = best < 0 ? 0 : sums[best]!;
+  if (best < 0 || confidence <= none || confidence < model.header.threshold) return null;
+  let intent = -1;
+  for (let c = 0; c < p.length; c++) if (index[c] === best && (intent < 0 || p[c]! > p[intent]!)) intent = c;
+  return { topic: names[best]!, intent: model.labels[intent] ?? '', confidence };
 }
