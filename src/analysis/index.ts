@@ -1,10 +1,12 @@
-/** The conversation analyzer livecalls uses today: a trained sentiment model plus rule-based insights, all offline. */
+/** The conversation analyzer livecalls uses today: a trained sentiment model plus intent-model insights, all offline. */
 import { buildInsights } from './insights.ts';
 import { conversationSentiment } from './sentiment.ts';
 import type { ConversationAnalyzer } from './types.ts';
 
 export type {
+  CallContext,
   CallSentiment,
+  CallState,
   ConversationAnalyzer,
   Insights,
   Role,
@@ -12,12 +14,13 @@ export type {
   SentimentLabel,
   SentimentResult,
   SentimentSignal,
+  TopicDetail,
   Turn,
 } from './types.ts';
 
 export function createAnalyzer(): ConversationAnalyzer {
   return {
     sentiment: (turns, context) => conversationSentiment(turns, context),
-    insights: (turns) => buildInsights(turns, conversationSentiment(turns)),
+    insights: (turns, context) => buildInsights(turns, conversationSentiment(turns, context), context),
   };
 }

