@@ -16,6 +16,8 @@ import type { Redis } from 'ioredis';
 import { compareTurns, isActive, type Call, type Turn } from '../../domain/call.ts';
 import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
+import { AppError } from '../../errors.ts';
+import { isOutage } from '../unavailable.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
 import { addFeedOps } from './feed.ts';
@@ -187,7 +189,8 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
           }
           return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
         }
-        throw new Error(`too much contention on room ${roomName}`);
+        // Overload, not a bug: the same batch succeeds once the room is quieter.
+        throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
       });
     },
 
@@ -234,10 +237,17 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     async pruneSeen() {
       return 0; // dedupe keys expire by themselves
     },
-    async archivePending() {
+    async archivePending(onFailure) {
       let n = 0;
       for (const ws of await redis.smembers(`${prefix}:workspaces`)) {
-        for (const id of await redis.smembers(k(ws, 'pending'))) if (await archiveOne(ws, id)) n++;
+        for (const id of await redis.smembers(k(ws, 'pending'))) {
+          try {
+            if (await archiveOne(ws, id)) n++;
+          } catch (err) {
+            if (isOutage(err) || redis.status !== 'ready') throw err;
+            onFailure?.({ workspaceId: ws, callId: id, err });
+          }
+        }
       }
       return n;
     },
