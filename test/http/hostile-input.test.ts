@@ -77,6 +77,15 @@ describe('times from outside', () => {
     expect(item.duration).toBe(0);
   });
 
+  it('a call whose source clock runs decades ahead still goes stale by the server clock', async () => {
+    const room = rid('ahead');
+    const res = await postAgentEvents(t.app, room, [turn('agent', 'hi', Date.UTC(2099, 0, 1))], { headers: t.ws.headers });
+    expect(res.statusCode).toBe(202);
+    t.clock.advance(24 * 3_600_000);
+    await t.services.sweeper.sweep();
+    expect((await details(room)).statusCode).toBe(404);
+  });
+
   it('an agent createdAt past 2100 is refused, naming the field', async () => {
     const res = await postAgentEvents(t.app, rid('late'), [turn('agent', 'hi', 8.64e15)], { headers: t.ws.headers });
     expect(res.statusCode).toBe(400);
