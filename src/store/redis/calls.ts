@@ -153,18 +153,21 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
             w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
             const viewKey = w.key(k(ws, 'view', after.id));
             if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+            // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
+            const room = after.roomName;
             if (isActive(after)) {
               w.ops.push(
                 { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) },
-                { k: activeKey, op: 'hset', f: roomName, v: after.id },
-                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
+                { k: activeKey, op: 'hset', f: room, v: after.id },
+                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: room },
               );
             } else {
               w.ops.push({ k: viewKey, op: 'del' });
-              w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
-              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
+              w.ops.push({ k: activeKey, op: 'hdel_if', f: room, v: after.id });
+              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: room, active: activeKey });
               w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
-              if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+              if (room !== roomName) w.ops.push({ k: w.key(k(ws, 'ended', room)), op: 'set', v: after.id, ex: DAY_S });
+              else if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
             }
           }
           for (const { callId, turn } of folded.turns) {
