@@ -126,7 +126,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const allowed = METHODS.filter((method) => app.findRoute({ method, url: path }) !== null);
-    if (allowed.length > 0) {
+    // A route that exists for this method may still find nothing (an unknown dashboard file): that is a 404.
+    if (allowed.length > 0 && !allowed.includes(request.method as (typeof METHODS)[number])) {
       void reply.header('allow', allowed.join(', '));
       sendError(
         new AppError('method_not_allowed', `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`),
