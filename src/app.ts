@@ -2,6 +2,7 @@
  * buildApp(services): the Fastify instance with its plugins, routes and the one error handler. Never
  * listens (server.ts does; tests use inject()).
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -10,7 +11,7 @@ import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AppError } from './errors.ts';
 import { requireApiKey } from './http/auth.ts';
-import { registerErrorHandling } from './http/error-handler.ts';
+import { errorHandlingOptions, httpServerOptions, registerErrorHandling } from './http/error-handler.ts';
 import { activeCallsRoutes } from './http/routes/active-calls.ts';
 import { agentEventsRoutes } from './http/routes/agent-events.ts';
 import { callsRoutes } from './http/routes/calls.ts';
@@ -32,9 +33,16 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     loggerInstance: services.log as FastifyBaseLogger,
     bodyLimit: config.bodyLimit,
     // Room names are up to 128 chars; anything near this is hostile.
-    routerOptions: { maxParamLength: 256 },
+    // A trailing slash names the same resource (`/v2/api/active-calls/` is the list, not an empty room name).
+    routerOptions: { maxParamLength: 256, ignoreTrailingSlash: true },
+    // Unique across instances and restarts, unlike Fastify's counter; a client's own x-request-id is kept.
+    genReqId: () => randomUUID(),
     requestIdHeader: 'x-request-id',
+    ...errorHandlingOptions,
+    http: httpServerOptions,
   });
+  // Fastify's default text/plain parser would hand a JSON route a string (a 400 about types); refused as 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('auth', undefined);

@@ -11,6 +11,7 @@ export interface Metrics {
   streamOverflows: Counter;
   webhookDeliveries: Counter<'result'>;
   webhookBacklogDropped: Counter;
+  archiveFailures: Counter;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -60,6 +61,11 @@ export function createMetrics(defaults = true): Metrics {
     webhookBacklogDropped: new Counter({
       name: 'livecalls_webhook_backlog_dropped_total',
       help: 'Outgoing webhook events lost because the outbox stayed unreachable while its in-memory backlog was full',
+      registers: [registry],
+    }),
+    archiveFailures: new Counter({
+      name: 'livecalls_archive_failures_total',
+      help: 'Ended calls the archive sweep could not copy (skipped, left pending, retried on the next sweep)',
       registers: [registry],
     }),
   };

@@ -58,7 +58,19 @@ async function main(): Promise<void> {
   await bootstrapFirstWorkspace(services, `http://${host}:${config.port}`);
   if (!services.signature) services.log.warn('LIVEKIT_API_KEY/LIVEKIT_API_SECRET not set: LiveKit webhooks will be refused');
   if (!services.control) services.log.warn('LIVEKIT_URL not set: end-call answers 503 (call control not configured)');
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') {
+      process.stderr.write(
+        `livecalls: ${host}:${config.port} is already in use (another livecalls, or another program). ` +
+          'Stop it, or start on a free port: PORT=3001 npm start\n',
+      );
+      await services.close();
+      process.exit(1);
+    }
+    throw err;
+  }
   services.sweeper.start();
   services.webhooks.start();
   services.reconciler.start();

@@ -67,7 +67,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   }
   const secret = loadServerSecret(config.secret, config.dataDir);
   const clock = overrides.clock ?? Date.now;
-  const opened = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay);
+  const opened = overrides.stores ?? createEmbeddedStores(config.dataDir, config.sync, config.streamReplay, log);
   // Every API request verifies its key: verified keys are trusted for a few seconds (see the module).
   const stores: Stores = { ...opened, tenants: cachedTenants(opened.tenants, { ttlMs: config.keyCacheTtlMs }) };
   const metrics = createMetrics();

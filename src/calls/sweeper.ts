@@ -48,7 +48,10 @@ export function createSweeper(opts: {
       if (idle.length < BATCH || ended === before) break;
     }
     await calls.pruneSeen(clock() - DEDUPE_WINDOW_MS);
-    const archived = await calls.archivePending();
+    const archived = await calls.archivePending(({ workspaceId, callId, err }) => {
+      metrics.archiveFailures.inc();
+      log.error({ err, workspaceId, callId }, 'an ended call could not be archived; it stays pending, the others go on');
+    });
     if (archived > 0) log.info({ archived }, 'archived ended calls whose first copy had failed');
     return ended;
   }

@@ -88,7 +88,11 @@ export interface TransferResult {
 /** Live turns kept on the call itself; enough for sentiment, insights and the wallboard. */
 export const MAX_LIVE_TURNS = 50;
 
-export function newCall(id: string, workspaceId: string, roomName: string, firstEventAt: number): Call {
+/**
+ * `now`: the server's clock. Activity is server time: a source's clock running ahead (or a time sent wrong) must
+ * not keep the call from ever looking idle.
+ */
+export function newCall(id: string, workspaceId: string, roomName: string, firstEventAt: number, now = firstEventAt): Call {
   return {
     id,
     workspaceId,
@@ -96,7 +100,7 @@ export function newCall(id: string, workspaceId: string, roomName: string, first
     roomSid: '',
     roomCreatedAt: null,
     firstEventAt,
-    lastActivityAt: firstEventAt,
+    lastActivityAt: now,
     endedAt: null,
     endReason: null,
     agentName: null,

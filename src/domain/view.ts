@@ -3,6 +3,7 @@
  * field for field; where the reference says "string" and the value is unknown, the value is "".
  */
 import { callType, startedAt, type Call, type CallType, type ParticipantSession, type Sentiment, type Turn } from './call.ts';
+import { jsonDepthExceeds } from './limits.ts';
 
 export interface ListParticipant {
   identity: string;
@@ -80,12 +81,23 @@ export function durationSeconds(call: Call, now: number): number {
   return Math.max(0, Math.floor((until - startedAt(call)) / 1000));
 }
 
+/** The furthest a `Date` reaches either side of 1970. */
+const DATE_LIMIT_MS = 8_640_000_000_000_000;
+
+/**
+ * Times are bounded where they enter (domain/limits.ts); calls stored before they were may still hold one a
+ * `Date` cannot, and one such call must not make every read of its workspace fail.
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  return new Date(Number.isFinite(ms) ? Math.min(Math.max(ms, -DATE_LIMIT_MS), DATE_LIMIT_MS) : 0).toISOString();
 }
+
+/** Deeper metadata is handed back as its raw string: serialising it again would overflow the stack. */
+const MAX_METADATA_DEPTH = 32;
 
 function parseMetadata(raw: string): Record<string, unknown> {
   if (!raw) return {};
+  if (jsonDepthExceeds(raw, MAX_METADATA_DEPTH)) return { value: raw };
   try {
     const parsed: unknown = JSON.parse(raw);
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;

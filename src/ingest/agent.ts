@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { CallEvent } from '../domain/events.ts';
+import { MAX_TIME_MS, isStorableText } from '../domain/limits.ts';
 
 export const MAX_EVENTS_PER_BATCH = 100;
 /** Epoch ms before 2001-09-09: almost certainly seconds sent by mistake. */
@@ -16,19 +17,33 @@ const base = {
     .min(1)
     .max(128)
     .regex(/^[A-Za-z0-9._:@-]+$/, 'id may contain letters, digits and . _ : @ -'),
-  createdAt: z.number().int().min(MIN_EPOCH_MS, 'createdAt must be epoch milliseconds').max(8_640_000_000_000_000),
+  createdAt: z
+    .number()
+    .int()
+    .min(MIN_EPOCH_MS, 'createdAt must be epoch milliseconds')
+    .max(MAX_TIME_MS, 'createdAt must be epoch milliseconds before 2100'),
 };
+
+/** Free text of an event: refused when it holds what the archive cannot store (see domain/limits.ts). */
+const STORABLE = 'text may not contain NUL characters or unpaired UTF-16 surrogates';
 
 export const agentEventSchema = z.discriminatedUnion('type', [
   z
-    .object({ ...base, type: z.literal('transcript'), role: z.enum(['agent', 'customer']), content: z.string().trim().min(1).max(10_000) })
+    .object({
+      ...base,
+      type: z.literal('transcript'),
+      role: z.enum(['agent', 'customer']),
+      content: z.string().trim().min(1).max(10_000).refine(isStorableText, STORABLE),
+    })
     .strict(),
-  z.object({ ...base, type: z.literal('transfer_requested'), reason: z.string().max(1_000).default('') }).strict(),
+  z
+    .object({ ...base, type: z.literal('transfer_requested'), reason: z.string().max(1_000).refine(isStorableText, STORABLE).default('') })
+    .strict(),
   z
     .object({
       ...base,
       type: z.literal('customer_info'),
-      name: z.string().trim().min(1).max(200).optional(),
+      name: z.string().trim().min(1).max(200).refine(isStorableText, STORABLE).optional(),
       phone: z
         .string()
         .regex(/^\+[1-9]\d{1,14}$/, 'phone must be an E.164 number such as +14155551234')

@@ -77,7 +77,7 @@ export function foldBatch(
       settle(route.supersede, folder.apply(route.supersede, superseded, now));
     }
     const before = route.kind === 'existing' ? route.call : undefined;
-    const next = folder.apply(before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at), event, now);
+    const next = folder.apply(before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at, now), event, now);
     settle(before, next);
     if (event.type === 'transcript')
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });

@@ -19,7 +19,7 @@ import { createRedisLeases } from './redis/leases.ts';
 import { createRedisRooms } from './redis/rooms.ts';
 import { createEmbeddedRooms } from './embedded/rooms.ts';
 import type { Stores, TenantStore } from './types.ts';
-import { guard } from './unavailable.ts';
+import { guard, redisOutage } from './unavailable.ts';
 
 /**
  * Fails fast instead of queueing: while Redis is away, requests answer 503 at once (so LiveKit and agent
@@ -63,9 +63,13 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
         )
       : undefined;
   // Only the calls that reach Redis are guarded: compare and subscribe are local and synchronous.
-  const feed = redisFeed
-    ? { ...redisFeed, ...guard('Redis', { publish: redisFeed.publish, since: redisFeed.since, head: redisFeed.head }) }
-    : createMemoryFeed(config.streamReplay);
+  const feed =
+    redisFeed && redis
+      ? {
+          ...redisFeed,
+          ...guard('Redis', { publish: redisFeed.publish, since: redisFeed.since, head: redisFeed.head }, redisOutage(redis)),
+        }
+      : createMemoryFeed(config.streamReplay);
   const embedded = () => {
     if (!db) throw new Error('embedded store not opened');
     return db;
@@ -74,18 +78,20 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   return {
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
     calls: redis
-      ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay))
-      : createEmbeddedCalls(embedded(), pg?.archive, feed),
+      ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay), redisOutage(redis))
+      : createEmbeddedCalls(embedded(), pg?.archive, feed, log),
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
     // Ownership lives with the live calls: every instance that shares them must see the same owners.
-    rooms: redis ? guard('Redis', createRedisRooms(redis, config.redisPrefix)) : createEmbeddedRooms(embedded()),
-    tryLease: redis ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }).take : createEmbeddedLeases(embedded()),
+    rooms: redis ? guard('Redis', createRedisRooms(redis, config.redisPrefix), redisOutage(redis)) : createEmbeddedRooms(embedded()),
+    tryLease: redis
+      ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }, redisOutage(redis)).take
+      : createEmbeddedLeases(embedded()),
     async ping() {
       db?.prepare('SELECT 1').get();
       await pg?.ping();
-      if (redis) await guard('Redis', { ping: () => redis.ping() }).ping();
+      if (redis) await guard('Redis', { ping: () => redis.ping() }, redisOutage(redis)).ping();
     },
     async close() {
       redisFeed?.close();

@@ -119,9 +119,16 @@ export interface CallStore {
   pruneSeen(before: number): Promise<number>;
   /**
    * Copies ended calls not yet in the archive (a failed copy right after the end) to it; returns how many.
-   * A backend that is its own archive returns 0.
+   * A backend that is its own archive returns 0. A call that fails to copy is reported to `onFailure`, stays
+   * pending and does not stop the others; an archive that cannot be reached ends the pass (it rejects).
    */
-  archivePending(): Promise<number>;
+  archivePending(onFailure?: (failure: ArchiveFailure) => void): Promise<number>;
+}
+
+export interface ArchiveFailure {
+  workspaceId: string;
+  callId: string;
+  err: unknown;
 }
 
 /**

@@ -1,16 +1,77 @@
 /**
  * A backing server (Redis, PostgreSQL) that cannot be reached is a 503 `service_unavailable`: LiveKit and
- * agent workers retry, and nothing half-done was acknowledged. Wrapped here, where the errors enter.
+ * agent workers retry, and nothing half-done was acknowledged. Anything else a store throws (a Lua error, a
+ * constraint, a `TypeError`) is a bug or bad data: retrying gives the same answer, so it stays what it is and
+ * the error handler makes it a 500 with the request id. Told apart here, where the errors enter, by type and
+ * connection state, never by message text.
  */
+import { ReplyError } from 'ioredis';
+import pg from 'pg';
 import { AppError } from '../errors.ts';
 
-export function unavailable(what: string, err: unknown): AppError {
-  if (err instanceof AppError) return err;
+/** Says whether an error a backend raised means the backend could not be reached. */
+export type OutageTest = (err: unknown) => boolean;
+
+/** Errors of Node's network stack (they carry `syscall` and one of these codes). */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+export function isNetworkError(err: unknown): boolean {
+  return err instanceof Error && 'code' in err && typeof err.code === 'string' && NETWORK_CODES.has(err.code);
+}
+
+/**
+ * PostgreSQL: the server's answers are `DatabaseError`s whose SQLSTATE says which are outages (class 08,
+ * connection exception; shutting down; too many connections). pg and pg-pool report a lost or timed-out
+ * connection with a plain `Error`: everything else they raise has a more specific type.
+ */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+
+export const pgOutage: OutageTest = (err) => {
+  if (err instanceof pg.DatabaseError) return err.code !== undefined && (err.code.startsWith('08') || PG_UNAVAILABLE.has(err.code));
+  return isNetworkError(err) || (err instanceof Error && err.constructor === Error);
+};
+
+/**
+ * Redis: ioredis rejects with plain `Error`s when the connection is down (no offline queue) or was lost
+ * mid-command; a reply from the server (`ReplyError`, such as a Lua error) proves it was reachable. So a
+ * command failing while the client is not connected is an outage.
+ */
+export function redisOutage(client: { readonly status: string }): OutageTest {
+  return (err) => isNetworkError(err) || (!isReplyError(err) && client.status !== 'ready');
+}
+
+/** ioredis declares it untyped. */
+const RedisReplyError = ReplyError as abstract new (...args: never[]) => Error;
+
+/** A reply from the Redis server: it was reachable. */
+function isReplyError(err: unknown): boolean {
+  return err instanceof RedisReplyError;
+}
+
+/** An error a guarded store already classified as an outage (see `guard`). */
+export function isOutage(err: unknown): boolean {
+  return err instanceof AppError && err.code === 'service_unavailable';
+}
+
+export function unavailable(what: string, err: unknown, isOutage: OutageTest): unknown {
+  if (err instanceof AppError || !isOutage(err)) return err;
   return new AppError('service_unavailable', `${what} is unavailable; try again`, { cause: err });
 }
 
-/** Wraps every method of a store so backend failures surface as `service_unavailable`. */
-export function guard<T extends object>(what: string, store: T): T {
+/** Wraps every method of a store so that a backend that cannot be reached surfaces as `service_unavailable`. */
+export function guard<T extends object>(what: string, store: T, isOutage: OutageTest): T {
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
@@ -19,7 +80,7 @@ export function guard<T extends object>(what: string, store: T): T {
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         } catch (err) {
-          throw unavailable(what, err);
+          throw unavailable(what, err, isOutage);
         }
       };
     },

@@ -156,7 +156,7 @@ describe('GET /v2/api/active-calls/{roomName}', () => {
   it('404s a room with no active call, with the error envelope', async () => {
     const res = await t.app.inject({ url: '/v2/api/active-calls/nope', headers: t.ws.headers });
     expect(res.statusCode).toBe(404);
-    expect(res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+    expect(res.json()).toEqual({ error: { code: 'not_found', message: expect.any(String), requestId: res.headers['x-request-id'] } });
   });
 });
 

@@ -73,6 +73,7 @@ describe('POST /v2/api/webhooks refuses bad input', () => {
       code: 'invalid_request',
       field: 'body.url',
       message: `body.url: url must point at a public address; ${address} is not one`,
+      requestId: refused.headers['x-request-id'],
     });
     expect((await strict.app.inject({ url: '/v2/api/webhooks', headers: strict.ws.headers })).json().data).toEqual([]);
     const relaxed = await app({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true', LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true' });

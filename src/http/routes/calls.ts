@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callType, isActive, isHumanTakeover, ownershipOf, startedAt } from '../../domain/call.ts';
-import { agentName, customerName, customerPhone, durationSeconds } from '../../domain/view.ts';
+import { agentName, customerName, customerPhone, durationSeconds, iso } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
 import { authOf } from '../auth.ts';
 import { apiHeadersSchema, errorResponses, sentimentSchema } from '../schemas.ts';
@@ -76,9 +76,9 @@ export function callsRoutes(services: Services): FastifyPluginAsyncZod {
           sentiment: call.sentiment,
           transferRequested: call.transfer !== null,
           humanTakeover: isHumanTakeover(call),
-          transfer: call.transferResult ? { ...call.transferResult.value, at: new Date(call.transferResult.at).toISOString() } : null,
+          transfer: call.transferResult ? { ...call.transferResult.value, at: iso(call.transferResult.at) } : null,
           summary: services.analyzer.insights(transcript).summary,
-          transcript: transcript.map((t) => ({ role: t.role, content: t.content, createdAt: new Date(t.at).toISOString() })),
+          transcript: transcript.map((t) => ({ role: t.role, content: t.content, createdAt: iso(t.at) })),
         };
       },
     );

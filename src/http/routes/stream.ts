@@ -139,7 +139,17 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       {
         websocket: true,
         onRequest: streamAuth,
-        preHandler: async (request) => refuseOverLimit(authOf(request).workspaceId),
+        preHandler: async (request, reply) => {
+          // A plain GET (no `Upgrade`) would get the plugin's empty 404: it gets the API's error instead.
+          if (!request.ws) {
+            void reply.header('upgrade', 'websocket');
+            throw new AppError(
+              'upgrade_required',
+              'this is a WebSocket endpoint: connect with Upgrade: websocket, or use /v2/api/active-calls/stream',
+            );
+          }
+          refuseOverLimit(authOf(request).workspaceId);
+        },
         config: { rateLimit: false },
         // The URL may carry a stream token: keep it out of the routine request log.
         logLevel: 'warn',

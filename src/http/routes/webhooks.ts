@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isStorableText } from '../../domain/limits.ts';
 import { iso } from '../../domain/view.ts';
 import type { Services } from '../../services.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../../store/types.ts';
@@ -14,6 +15,9 @@ import { authOf } from '../auth.ts';
 import { apiHeadersSchema, errorResponses } from '../schemas.ts';
 
 const eventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
+
+/** What PostgreSQL cannot store is refused here, not found out as a failed write (see domain/limits.ts). */
+const STORABLE = 'may not contain NUL characters or unpaired UTF-16 surrogates';
 
 const endpointSchema = z.object({
   id: z.string(),
@@ -82,6 +86,7 @@ export function webhooksRoutes(services: Services): FastifyPluginAsyncZod {
         error: allowHttp ? 'url must be an http:// or https:// URL' : 'url must be an https:// URL',
       })
       .max(2048)
+      .refine(isStorableText, STORABLE)
       .superRefine((url, ctx) => {
         // Names are judged when each delivery connects (they may resolve elsewhere by then); literals now.
         const literal = allowPrivate ? undefined : nonPublicLiteralOf(url);
@@ -91,7 +96,7 @@ export function webhooksRoutes(services: Services): FastifyPluginAsyncZod {
         'receives a POST per event; https:// only, unless LIVECALLS_WEBHOOKS_ALLOW_HTTP=true; public addresses only, unless LIVECALLS_WEBHOOKS_ALLOW_PRIVATE=true',
       ),
     events: z.array(eventTypeSchema).min(1).max(16).describe('the event types to deliver to this endpoint'),
-    description: z.string().max(500).optional(),
+    description: z.string().max(500).refine(isStorableText, STORABLE).optional(),
   });
   const tags = ['webhooks'];
 

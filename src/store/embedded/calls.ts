@@ -4,12 +4,14 @@
  * transaction, so an acknowledged batch is on disk and a crash mid-batch leaves nothing half-applied.
  */
 import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { CallEvent } from '../../domain/events.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
 import { callRows } from './call-rows.ts';
 import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed } from '../types.ts';
+import { isOutage } from '../unavailable.ts';
 
 interface CallRow {
   state: string;
@@ -20,7 +22,7 @@ interface CallRow {
  * `archive`: an external archive (PostgreSQL) that ended calls are copied to; without one, this store is
  * its own archive. A copy that fails is remembered in `archive_pending` and retried by `archivePending`.
  */
-export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore, feed?: LiveFeed): CallStore {
+export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore, feed?: LiveFeed, log?: Logger): CallStore {
   /** workspaceId -> roomName -> active call (kept in list order too) */
   const active = new Map<string, ActiveRooms>();
   const rows = callRows(db);
@@ -157,20 +159,37 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       for (const q of group) q.reject(err);
       return;
     }
-    // The transaction committed: only now does memory follow.
+    // The transaction committed: only now does memory follow. Nothing from here on may throw: this runs from
+    // setImmediate (an exception would end the process) and every batch of the group is durable, so each
+    // is answered as applied whatever fails after.
     for (const { workspaceId, roomName, call } of uncommitted.values()) {
-      if (call) roomsOf(workspaceId).set(roomName, call);
-      else roomsOf(workspaceId).delete(roomName);
+      afterCommit('memory', workspaceId, () => {
+        if (call) roomsOf(workspaceId).set(roomName, call);
+        else roomsOf(workspaceId).delete(roomName);
+      });
     }
     uncommitted.clear();
     group.forEach((q, i) => {
       const outcome = outcomes[i];
       // In commit order, before any other group can commit (the in-process feed appends synchronously).
-      if (outcome?.ok && outcome.result.changes.length > 0)
-        void feed?.publish(q.workspaceId, q.folder.frames(outcome.result.changes, q.now));
+      if (outcome?.ok && outcome.result.changes.length > 0) {
+        const { changes } = outcome.result;
+        afterCommit('feed', q.workspaceId, () => feed?.publish(q.workspaceId, q.folder.frames(changes, q.now)));
+      }
       if (outcome?.ok) q.resolve(outcome.result);
       else q.reject(outcome ? outcome.err : new Error('batch was not applied'));
     });
+  }
+
+  /** A step after the commit: a failure is a bug, logged with its stack, never thrown (see `flush`). */
+  function afterCommit(step: 'memory' | 'feed', workspaceId: string, run: () => Promise<void> | void): void {
+    const failed = (err: unknown) =>
+      log?.error({ err, workspaceId, step }, 'a committed batch could not be fully applied after its commit');
+    try {
+      run()?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   function write(call: Call): void {
@@ -227,11 +246,18 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
     async pruneSeen(before) {
       return deleteSeen.run(before).changes;
     },
-    async archivePending() {
+    async archivePending(onFailure) {
       let n = 0;
       for (const row of selectPending.all()) {
-        await copyToArchive(parse(row) as Call);
-        n++;
+        const call = parse(row);
+        if (!call) continue;
+        try {
+          await copyToArchive(call);
+          n++;
+        } catch (err) {
+          if (isOutage(err)) throw err;
+          onFailure?.({ workspaceId: call.workspaceId, callId: call.id, err });
+        }
       }
       return n;
     },

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Stores } from '../types.ts';
 import { createEmbeddedCalls } from './calls.ts';
 import { createMemoryFeed } from './feed.ts';
@@ -10,12 +11,12 @@ import { createEmbeddedWebhooks } from './webhooks.ts';
 /** Entries of each workspace's live log kept for resuming streams, unless configured otherwise. */
 export const DEFAULT_REPLAY = 1_000;
 
-export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal', replay = DEFAULT_REPLAY): Stores {
+export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal', replay = DEFAULT_REPLAY, log?: Logger): Stores {
   const db = openDatabase(dataDir, sync);
   const feed = createMemoryFeed(replay);
   return {
     tenants: createEmbeddedTenants(db),
-    calls: createEmbeddedCalls(db, undefined, feed),
+    calls: createEmbeddedCalls(db, undefined, feed, log),
     feed,
     webhooks: createEmbeddedWebhooks(db),
     rooms: createEmbeddedRooms(db),

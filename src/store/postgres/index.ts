@@ -6,13 +6,22 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Call, Turn } from '../../domain/call.ts';
 import { startedAt } from '../../domain/call.ts';
+import { cleanText } from '../../domain/limits.ts';
 import { AppError } from '../../errors.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
 import { groupProjects } from '../projects.ts';
 import type { ApiKeyRecord, ArchiveStore, StoredLiveKitProject, TenantStore, WebhookStore } from '../types.ts';
-import { guard } from '../unavailable.ts';
+import { guard, pgOutage } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresWebhooks } from './webhooks.ts';
+
+/**
+ * JSON that jsonb accepts. Text is cleaned where it enters (domain/limits.ts); a call recorded before that,
+ * in a live store that took it, must still reach the archive rather than stay pending until it expires.
+ */
+function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? cleanText(v) : v));
+}
 
 // int8 -> number: our int8 columns are epoch ms, far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -152,14 +161,14 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (id) DO UPDATE SET room_sid = EXCLUDED.room_sid, started_at = EXCLUDED.started_at,
              ended_at = EXCLUDED.ended_at, state = EXCLUDED.state`,
-          [call.id, call.workspaceId, call.roomName, call.roomSid, startedAt(call), call.endedAt ?? 0, JSON.stringify(call)],
+          [call.id, call.workspaceId, call.roomName, call.roomSid, startedAt(call), call.endedAt ?? 0, storableJson(call)],
         );
         if (transcript.length > 0) {
           await client.query(
             `INSERT INTO archived_turns (call_id, id, role, content, at)
              SELECT $1, t.id, t.role, t.content, t.at FROM jsonb_to_recordset($2::jsonb) AS t(id text, role text, content text, at bigint)
              ON CONFLICT DO NOTHING`,
-            [call.id, JSON.stringify(transcript)],
+            [call.id, storableJson(transcript)],
           );
         }
         await client.query('COMMIT');
@@ -196,9 +205,9 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
 
   return {
     pool,
-    tenants: guard('PostgreSQL', tenants),
-    archive: guard('PostgreSQL', archive),
-    webhooks: guard('PostgreSQL', createPostgresWebhooks(pool)),
+    tenants: guard('PostgreSQL', tenants, pgOutage),
+    archive: guard('PostgreSQL', archive, pgOutage),
+    webhooks: guard('PostgreSQL', createPostgresWebhooks(pool), pgOutage),
     async ping() {
       await pool.query('SELECT 1');
     },

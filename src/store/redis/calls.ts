@@ -16,6 +16,8 @@ import type { Redis } from 'ioredis';
 import { compareTurns, isActive, type Call, type Turn } from '../../domain/call.ts';
 import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
+import { AppError } from '../../errors.ts';
+import { isOutage } from '../unavailable.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import type { ArchiveStore, CallStore } from '../types.ts';
 import { addFeedOps } from './feed.ts';
@@ -151,18 +153,21 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
             w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
             const viewKey = w.key(k(ws, 'view', after.id));
             if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+            // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
+            const room = after.roomName;
             if (isActive(after)) {
               w.ops.push(
                 { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) },
-                { k: activeKey, op: 'hset', f: roomName, v: after.id },
-                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: roomName },
+                { k: activeKey, op: 'hset', f: room, v: after.id },
+                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: room },
               );
             } else {
               w.ops.push({ k: viewKey, op: 'del' });
-              w.ops.push({ k: activeKey, op: 'hdel_if', f: roomName, v: after.id });
-              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: roomName, active: activeKey });
+              w.ops.push({ k: activeKey, op: 'hdel_if', f: room, v: after.id });
+              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: room, active: activeKey });
               w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
-              if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+              if (room !== roomName) w.ops.push({ k: w.key(k(ws, 'ended', room)), op: 'set', v: after.id, ex: DAY_S });
+              else if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
             }
           }
           for (const { callId, turn } of folded.turns) {
@@ -187,7 +192,8 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
           }
           return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
         }
-        throw new Error(`too much contention on room ${roomName}`);
+        // Overload, not a bug: the same batch succeeds once the room is quieter.
+        throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
       });
     },
 
@@ -234,10 +240,17 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     async pruneSeen() {
       return 0; // dedupe keys expire by themselves
     },
-    async archivePending() {
+    async archivePending(onFailure) {
       let n = 0;
       for (const ws of await redis.smembers(`${prefix}:workspaces`)) {
-        for (const id of await redis.smembers(k(ws, 'pending'))) if (await archiveOne(ws, id)) n++;
+        for (const id of await redis.smembers(k(ws, 'pending'))) {
+          try {
+            if (await archiveOne(ws, id)) n++;
+          } catch (err) {
+            if (isOutage(err) || redis.status !== 'ready') throw err;
+            onFailure?.({ workspaceId: ws, callId: id, err });
+          }
+        }
       }
       return n;
     },
