@@ -24,16 +24,23 @@ const RESOLVED = [
   new RegExp(`\\b(is|are|has been|have been|was|were|now) (now |all |successfully )?${DONE}\\b`),
   new RegExp(`\\b(i've|i have|we've|we have) (now |just |successfully )?${DONE}\\b`),
   /\b(you're|you are) all set\b|\ball done\b|\btaken care of\b|\bthat's done\b/,
+  // "Booked. Your reference is ABC123.": a reference or confirmation number is handed out once it is done.
+  /^(booked|reserved|confirmed|done)\b|\b(reference|confirmation|booking|ticket|order) (number|code|id )?(is|will be)\b/,
 ];
 
 const FAILED = [
+  /\b(sorry|unfortunately|i'm afraid|i am afraid)\b.*\b(there (is|are) no|there's no|no (\w+ ){0,3}(available|availability|left|match(es|ing)?|results?|options?)|nothing (available|matching|like that))\b/,
   /\b(sorry|unfortunately|i'm afraid|i am afraid)\b.*\b(can't|cannot|can not|couldn't|could not|don't|do not|doesn't|does not|won't|isn't|aren't|unable|not able|no longer|not possible|no (availability|tables?|rooms?|seats?|slots?))\b/,
   /\b(unable to|not able to|no way to|there's no|there is no) (help|do|find|process|complete|book|offer|change|cancel|locate)\b/,
 ];
 
 /** Acknowledgements and small talk: a customer saying only this is not waiting for anything. */
 const FILLER =
-  /^(?:(?:ok(?:ay)?|alright|all right|right|sure|yes|yeah|yep|no|nope|fine|great|perfect|good|cool|thanks?|thank you(?: very much| so much)?|cheers|bye|goodbye|hello|hi|hey|uh|um|hmm|mm|got it|i see|sounds good|that's (?:it|all|great|fine|perfect)|no that's (?:it|all))[\s,.!?]*)+$/;
+  /^(?:(?:ok(?:ay)?|alright|all right|right|sure|yes|yeah|yep|no problem|not a problem|no worries|no|nope|fine|great|perfect|good|cool|thanks?|thank you(?: very much| so much)?|cheers|bye|goodbye|hello|hi|hey|uh|um|hmm|mm|got it|i see|sounds good|that's (?:it|all|great|fine|perfect)|no that's (?:it|all))[\s,.!?]*)+$/;
+
+/** Taking leave or settling up: "thanks anyway, bye", "that's all I need". Not a new request. */
+const CLOSING =
+  /\b(bye|goodbye|good bye|that's all|that is all|that will be all|nothing else|have a (nice|good|great) (day|one|evening))\b/;
 
 export function isFiller(text: string): boolean {
   const t = norm(text).trim();
@@ -67,9 +74,10 @@ export function callState(turns: readonly Turn[], context: CallContext = {}): Ca
   });
   const last = spoken[spoken.length - 1];
   if (last === undefined) return 'in progress';
-  const customerSinceOutcome = spoken.slice(outcomeAt + 1).filter((t) => t.role === 'customer' && !isFiller(t.content));
-  // A customer who speaks after the last agent turn, with more than an acknowledgement, waits for an answer.
-  if (last.role === 'customer' && !isFiller(last.content)) return 'waiting';
+  const asks = (t: Turn) => t.role === 'customer' && !isFiller(t.content) && !CLOSING.test(norm(t.content));
+  const customerSinceOutcome = spoken.slice(outcomeAt + 1).filter(asks);
+  // A customer who speaks after the last agent turn, with more than an acknowledgement or a goodbye, waits for an answer.
+  if (asks(last)) return 'waiting';
   if (outcome === 'transferred') return 'transferred';
   // A new request after a resolution reopens the call.
   if (outcome !== null && customerSinceOutcome.length === 0) return outcome;

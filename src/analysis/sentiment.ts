@@ -37,6 +37,7 @@ export const SIGNAL_PENALTY: Readonly<Record<SentimentSignal, number>> = {
   repeated_request: 0.2,
   correction: 0.15,
   escalation: 0.4,
+  gave_up: 0.35,
   transfer_requested: 0.25,
   long_wait: 0.1,
   declining: 0.1,
@@ -52,6 +53,10 @@ const AGENT_CANNOT_HELP =
 // whether the agent is a human is curiosity, not escalation, so "human" alone does not count.
 const ESCALATION =
   /\b(?:speak|talk|put me through|transfer me|connect me|get me)\b[^.?!]{0,24}\b(?:human|person|someone|somebody|manager|supervisor|representative|operator)\b|\b(?:real|actual|live) (?:person|human)\b|\b(?:ridiculous|unacceptable|useless|complaint|waste of (?:my )?time|fed up|sick of)\b/i;
+
+// The customer gives up on getting what they called for.
+const GAVE_UP =
+  /\b(?:never ?mind|forget (?:it|about it)|don't bother|i give up|(?:i'll|i will|i'm going to|i guess i'll|i'll just) (?:try|go|look|ask|call|book) (?:somewhere|someplace|some ?where|elsewhere|another (?:place|company|provider|website)|back later)|(?:go|look|shop) elsewhere|that(?:'s| is) (?:no|not) help(?:ful)?|(?:no|not) (?:any )?help at all|pointless)\b/i;
 
 // The customer says they are repeating themselves, or corrects what was understood.
 const REPEAT_WORDS =
@@ -70,6 +75,15 @@ const FILLER = /\b(?:ok(?:ay)?|sure|yes|yeah|yep|alright|all right|right|great|g
 const PLEASANTRY_REST = 1;
 
 /**
+ * A turn that only acknowledges ("sure", "okay", "yes", "no problem", "good", "got it") says how the
+ * conversation flows, not how the customer feels: the lexicon-era scorers read these as positive, and a
+ * model trained on comments still leans that way. They carry no mood, whatever the model says.
+ */
+const ACKNOWLEDGEMENT =
+  /^(?:(?:ok(?:ay)?|okey|sure|yes|yeah|yep|yup|yes please|alright|all right|right|fine|good|cool|well|no problem|not a problem|no worries|got it|i see|understood|uh[- ]?huh|m+h?m+|hmm+|uh|um|oh|so|and|then)[\s,.!?]*)+$/i;
+const NO_MOOD: TurnSentiment = { negative: 0, neutral: 1, positive: 0, score: 0, label: 'neutral' };
+
+/**
  * The per-turn model costs a few microseconds, but every new turn rescores the whole window; a text's score
  * never changes, so scores are remembered by text. Bounded (least recently used out first): the windows of
  * many thousands of talking calls, a few MB at most; a text that fell out is simply scored again.
@@ -85,7 +99,7 @@ export function turnSentiment(text: string): TurnSentiment {
     scoreMemo.set(text, known);
     return known;
   }
-  const result = classifyTurn(text);
+  const result = ACKNOWLEDGEMENT.test(plain(text).trim()) ? NO_MOOD : classifyTurn(text);
   scoreMemo.set(text, result);
   if (scoreMemo.size > SCORE_MEMO_SIZE) scoreMemo.delete(scoreMemo.keys().next().value as string);
   return result;
@@ -155,6 +169,7 @@ function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: S
     if (REPEAT_WORDS.test(text) || (previous !== undefined && sameRequest(previous.content, t.content))) add('repeated_request');
     if (CORRECTION.test(text.trim())) add('correction');
     if (ESCALATION.test(text)) add('escalation');
+    if (GAVE_UP.test(text)) add('gave_up');
   });
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');

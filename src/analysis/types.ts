@@ -11,7 +11,7 @@ export interface SentimentResult {
 }
 /** A conversation signal that lowered the call's sentiment (see docs/sentiment.md). */
 export type SentimentSignal =
-  'agent_cannot_help' | 'repeated_request' | 'correction' | 'escalation' | 'transfer_requested' | 'long_wait' | 'declining';
+  'agent_cannot_help' | 'repeated_request' | 'correction' | 'escalation' | 'gave_up' | 'transfer_requested' | 'long_wait' | 'declining';
 export interface CallSentiment extends SentimentResult {
   /** The customer's per-turn scores (-1..1, 2 decimals), oldest first, the last 10 at most. */
   trend: number[];
