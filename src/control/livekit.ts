@@ -34,14 +34,51 @@ export interface CallControl {
   listenToken(roomName: string, identity: string, ttlMs: number): Promise<ListenToken>;
 }
 
+/** Errors of a request that never got an answer: refused, reset, unresolvable, timed out. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+function isConnectionError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    // The SDK's request timeout aborts the fetch; fetch itself fails with a TypeError whose cause says why.
+    if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    if (e instanceof TypeError && e.message === 'fetch failed') return true;
+  }
+  return false;
+}
+
+/**
+ * LiveKit answering an error: 502 with its code. LiveKit unreachable: 503, try again. Anything else is a bug
+ * here, not an outage there: it is passed on as it is (a 500 with the request id), so nobody retries a
+ * deterministic failure forever.
+ */
 export function classifyLiveKitError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
   if (err instanceof ServerError) {
     return new AppError('livekit_error', `LiveKit refused the request: ${err.code ?? err.status}`, {
       cause: err,
       extra: { livekitCode: err.code ?? String(err.status) },
     });
   }
-  return new AppError('livekit_unavailable', 'LiveKit server is unreachable; nothing was changed, try again', { cause: err });
+  if (isConnectionError(err)) {
+    return new AppError('livekit_unavailable', 'LiveKit server is unreachable; nothing was changed, try again', { cause: err });
+  }
+  throw err;
 }
 
 function isNotFound(err: unknown): boolean {
