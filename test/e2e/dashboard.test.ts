@@ -74,7 +74,8 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: await signBody(body, LK_KEY, LK_SECRET),
+        // Bound to the room, as livecalls requires of a signed request.
+        authorization: await signBody(body, LK_KEY, LK_SECRET, '5m', room),
         'x-workspace-id': workspaceId,
       },
       body,
