@@ -178,15 +178,18 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
           }
           if (folded.changes.length > 0) addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
           if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
-          if (!(await w.commit(redis))) continue;
-
-          // Untagged keys, outside the script (another Cluster slot); sent together, in one round trip.
+          // Untagged keys (another Cluster slot), so outside the script: written BEFORE it, since both only index
+          // what the commit will hold (the workspace for the sweeper, a room sid's workspace) and writing them
+          // twice is harmless. After the commit only the archive copy runs, and its failure is retried by
+          // archivePending: a committed batch is never answered as failed because of an index write.
           await Promise.all([
             redis.sadd(`${prefix}:workspaces`, ws),
             ...folded.changes.flatMap(({ after }) =>
               after.roomSid ? [redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S)] : [],
             ),
           ]);
+          if (!(await w.commit(redis))) continue;
+
           for (const { after } of folded.changes) {
             if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
           }
