@@ -58,6 +58,7 @@ const schema = z
         return ms;
       }),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
+    LIVECALLS_BACKEND_TIMEOUT: duration('2s'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
     LIVECALLS_STREAM_REPLAY: z.coerce.number().int().min(10).max(100_000).default(1_000),
@@ -108,6 +109,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** ms a verified API key is trusted without asking the tenant store again (a revocation elsewhere takes up to this); 0: never */
   keyCacheTtlMs: number;
+  /** ms a Redis or PostgreSQL call may take before the request answers 503 (a partition is not a hang) */
+  backendTimeoutMs: number;
   /** ms between reconciliations of the active list with LiveKit's ListRooms */
   reconcileEveryMs: number;
   /** validity of a listen-in token, ms */
@@ -175,6 +178,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
     keyCacheTtlMs: e.LIVECALLS_KEY_CACHE_TTL,
     reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
+    backendTimeoutMs: e.LIVECALLS_BACKEND_TIMEOUT,
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,
     streamReplay: e.LIVECALLS_STREAM_REPLAY,

@@ -51,7 +51,7 @@ export async function connectRedis(url: string, log?: Logger, connectionName?: s
 
 export async function openStores(config: Readonly<Config>, log?: Logger): Promise<Stores> {
   const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
-  const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log) : undefined;
+  const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log, config.backendTimeoutMs) : undefined;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
   const redisFeed =
     config.redisUrl && redis
@@ -67,7 +67,12 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     redisFeed && redis
       ? {
           ...redisFeed,
-          ...guard('Redis', { publish: redisFeed.publish, since: redisFeed.since, head: redisFeed.head }, redisOutage(redis)),
+          ...guard(
+            'Redis',
+            { publish: redisFeed.publish, since: redisFeed.since, head: redisFeed.head },
+            redisOutage(redis),
+            config.backendTimeoutMs,
+          ),
         }
       : createMemoryFeed(config.streamReplay);
   const embedded = () => {
@@ -78,20 +83,27 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   return {
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
     calls: redis
-      ? guard('Redis', createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay), redisOutage(redis))
+      ? guard(
+          'Redis',
+          createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay),
+          redisOutage(redis),
+          config.backendTimeoutMs,
+        )
       : createEmbeddedCalls(embedded(), pg?.archive, feed, log),
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
     // Ownership lives with the live calls: every instance that shares them must see the same owners.
-    rooms: redis ? guard('Redis', createRedisRooms(redis, config.redisPrefix), redisOutage(redis)) : createEmbeddedRooms(embedded()),
+    rooms: redis
+      ? guard('Redis', createRedisRooms(redis, config.redisPrefix), redisOutage(redis), config.backendTimeoutMs)
+      : createEmbeddedRooms(embedded()),
     tryLease: redis
-      ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }, redisOutage(redis)).take
+      ? guard('Redis', { take: createRedisLeases(redis, config.redisPrefix) }, redisOutage(redis), config.backendTimeoutMs).take
       : createEmbeddedLeases(embedded()),
     async ping() {
       db?.prepare('SELECT 1').get();
       await pg?.ping();
-      if (redis) await guard('Redis', { ping: () => redis.ping() }, redisOutage(redis)).ping();
+      if (redis) await guard('Redis', { ping: () => redis.ping() }, redisOutage(redis), config.backendTimeoutMs).ping();
     },
     async close() {
       redisFeed?.close();

@@ -60,6 +60,14 @@ function isReplyError(err: unknown): boolean {
   return err instanceof RedisReplyError;
 }
 
+/**
+ * A backend that answered nothing within the guard's time limit: a partition or a stalled server, which a
+ * TCP connection does not notice for minutes. Always an outage.
+ */
+export class BackendTimeoutError extends Error {
+  override name = 'BackendTimeoutError';
+}
+
 /** An error a guarded store already classified as an outage (see `guard`). */
 export function isOutage(err: unknown): boolean {
   return err instanceof AppError && err.code === 'service_unavailable';
@@ -70,17 +78,30 @@ export function unavailable(what: string, err: unknown, isOutage: OutageTest): u
   return new AppError('service_unavailable', `${what} is unavailable; try again`, { cause: err });
 }
 
-/** Wraps every method of a store so that a backend that cannot be reached surfaces as `service_unavailable`. */
-export function guard<T extends object>(what: string, store: T, isOutage: OutageTest): T {
+/**
+ * Wraps every method of a store so that a backend that cannot be reached surfaces as `service_unavailable`.
+ * With `timeoutMs`, a call that has not settled by then fails as an outage too (the operation itself is not
+ * cancelled: what it acknowledged later is deduplicated when the caller retries).
+ */
+export function guard<T extends object>(what: string, store: T, isOutage: OutageTest, timeoutMs?: number): T {
+  const outage: OutageTest = (err) => err instanceof BackendTimeoutError || isOutage(err);
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
+        const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        let timer: NodeJS.Timeout | undefined;
         try {
-          return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          if (!timeoutMs) return await call;
+          const expired = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new BackendTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
+          });
+          return await Promise.race([call, expired]);
         } catch (err) {
-          throw unavailable(what, err, isOutage);
+          throw unavailable(what, err, outage);
+        } finally {
+          if (timer) clearTimeout(timer);
         }
       };
     },

@@ -4,12 +4,16 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 export interface Proxy {
   port: number;
   cut(): Promise<void>;
+  /** A partition: connections stay open (no reset), nothing crosses in either direction until `heal`, then all of it does. */
+  blackhole(): void;
+  heal(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<Proxy> {
   const sockets = new Set<Socket>();
+  let partitioned = false;
   let server: Server | undefined;
   let port = 0;
   const listen = () =>
@@ -22,6 +26,8 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
           s.on('error', () => s.destroy());
         }
         client.pipe(upstream).pipe(client);
+        // A partition holds bytes back (TCP retransmits them once the path heals); it never loses them.
+        if (partitioned) for (const s of [client, upstream]) s.pause();
       });
       server.listen(port, '127.0.0.1', () => {
         const addr = server?.address();
@@ -43,6 +49,14 @@ export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): 
     },
     cut: stop,
     restore: listen,
+    blackhole() {
+      partitioned = true;
+      for (const s of sockets) s.pause();
+    },
+    heal() {
+      partitioned = false;
+      for (const s of sockets) s.resume();
+    },
     close: stop,
   };
 }

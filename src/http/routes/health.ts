@@ -2,16 +2,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.ts';
 
+const READY_WITHIN_MS = 1_000;
+
 export function healthRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { config: { rateLimit: false }, schema: { hide: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { config: { rateLimit: false }, schema: { hide: true } }, async (request, reply) => {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await services.stores.ping();
+        // Within a second, whatever the store does: a load balancer's probe must get a true answer in time.
+        await Promise.race([
+          services.stores.ping(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('store did not answer within 1 s')), READY_WITHIN_MS);
+          }),
+        ]);
         return { status: 'ready' };
       } catch (err) {
         request.log.warn({ err }, 'not ready: store unreachable');
         return reply.status(503).send({ status: 'unavailable', error: { code: 'service_unavailable', message: 'store unreachable' } });
+      } finally {
+        if (timer) clearTimeout(timer);
       }
     });
     app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => {

@@ -36,8 +36,12 @@ export interface PostgresBackend {
   close(): Promise<void>;
 }
 
-export async function openPostgres(url: string, log?: Logger): Promise<PostgresBackend> {
-  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 3_000, idleTimeoutMillis: 30_000 });
+/**
+ * `timeoutMs`: how long a store call may wait for PostgreSQL before it answers 503 (a blackholed or stalled
+ * server is not noticed by TCP for minutes); getting a connection is bounded by the same time.
+ */
+export async function openPostgres(url: string, log?: Logger, timeoutMs = 2_000): Promise<PostgresBackend> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: timeoutMs, idleTimeoutMillis: 30_000 });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', (err) => log?.warn({ err }, 'PostgreSQL connection lost'));
   await migrate(pool);
@@ -205,9 +209,9 @@ export async function openPostgres(url: string, log?: Logger): Promise<PostgresB
 
   return {
     pool,
-    tenants: guard('PostgreSQL', tenants, pgOutage),
-    archive: guard('PostgreSQL', archive, pgOutage),
-    webhooks: guard('PostgreSQL', createPostgresWebhooks(pool), pgOutage),
+    tenants: guard('PostgreSQL', tenants, pgOutage, timeoutMs),
+    archive: guard('PostgreSQL', archive, pgOutage, timeoutMs),
+    webhooks: guard('PostgreSQL', createPostgresWebhooks(pool), pgOutage, timeoutMs),
     async ping() {
       await pool.query('SELECT 1');
     },
