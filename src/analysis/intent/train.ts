@@ -25,6 +25,7 @@ import { countHashes, ngramHashes, words } from './features.ts';
 import { BANKING77, CLINC, type Example, OUT_OF_SCOPE, dataDir, loadIntentData } from './data.ts';
 import { IntentModel, MODEL_FILE, encodeModel, type IntentModelHeader } from './model.ts';
 import { SUPPLEMENT_PREFIX, supplementExamples } from './supplement.ts';
+import { mulberry32 } from '../seeded-random.ts';
 
 export const SETTINGS = {
   seed: 20260101,
@@ -36,17 +37,6 @@ export const SETTINGS = {
   maxPerRow: 235,
   minOosRecall: 0.65,
 } as const;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Vector {
   rows: Int32Array;

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIALOGUE_EXAMPLES } from './dialogue-examples.ts';
 import { CLASSES, featureIds, HASH_BITS, type Lexicon, parseLexicon, TABLE_SIZE } from './features.ts';
+import { mulberry32 } from '../seeded-random.ts';
 
 /** Probability mass per class (negative, neutral, positive), summing to 1. */
 type Target = readonly [number, number, number];
@@ -78,17 +79,6 @@ function readRequests(dataDir: string): string[] {
     })
     .filter((t) => t.trim() !== '');
   return [...clincTexts, ...banking].filter((t) => !COMPLAINT.test(t));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Weights {
