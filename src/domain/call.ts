@@ -160,19 +160,30 @@ function mergeRoom(call: Call, room: RoomRef | null, event: CallEvent): void {
   if (room.customerName) call.roomCustomerName = lww(call.roomCustomerName, room.customerName, event.at, event.id);
 }
 
+/**
+ * Whichever of a participant's join and leave arrives first, the result is the same: the earliest join time
+ * (a leave without one stands in with its own time until the join tells), the join's view where both carry
+ * a value (a leave's `sip.callStatus` is `hangup`, the join's is what the call was), the leave's only where
+ * the join said nothing, and the list in (join time, sid) order, so `customerPhone` and the participants'
+ * order never depend on delivery order.
+ */
 function upsertParticipant(call: Call, p: ParticipantRef, left: boolean): void {
   const existing = call.participants.find((s) => s.sid === p.sid);
   if (existing) {
     existing.left = existing.left || left;
-    // A join carries the freshest view of the participant; a leave may too. Keep the earliest join time.
     existing.joinedAt = Math.min(existing.joinedAt, p.joinedAt || existing.joinedAt);
-    if (!existing.metadata && p.metadata) existing.metadata = p.metadata;
-    // Union of attributes; a key seen before keeps its first value (LiveKit's SIP attributes that matter here,
-    // such as sip.phoneNumber, do not change during a call).
-    existing.attributes = { ...p.attributes, ...existing.attributes };
-    return;
+    if (left) {
+      if (!existing.metadata && p.metadata) existing.metadata = p.metadata;
+      if (!existing.name && p.name) existing.name = p.name;
+      existing.attributes = { ...p.attributes, ...existing.attributes };
+    } else {
+      if (p.metadata) existing.metadata = p.metadata;
+      if (p.name) existing.name = p.name;
+      existing.attributes = { ...existing.attributes, ...p.attributes };
+    }
+  } else {
+    call.participants.push({ ...p, left });
   }
-  call.participants.push({ ...p, left });
   call.participants.sort((a, b) => a.joinedAt - b.joinedAt || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
 }
 

@@ -28,6 +28,10 @@ const callEvents = fc
     ),
     sip: fc.boolean(),
     callerLeaves: fc.boolean(),
+    // LiveKit's leave may not know the join time (the mapper then uses the event's own time).
+    leaveKnowsJoin: fc.boolean(),
+    // A second SIP participant (a transfer target) joins later: the call's customerPhone must stay the caller's.
+    secondSip: fc.boolean(),
     rejoin: fc.boolean(),
     transfer: fc.boolean(),
     info: fc.boolean(),
@@ -46,13 +50,26 @@ const callEvents = fc
       participant: person('agent-1', 'agent', T0 + 1000),
     });
     const caller = person(s.sip ? 'sip_+15551230000' : 'web-user', s.sip ? 'sip' : 'standard', T0 + 2000);
-    ev.push({ type: 'participant_joined', id: 'lk:EV_j_caller', at: T0 + 2000, room: ROOM, participant: caller });
+    const joined = { ...caller, attributes: { ...caller.attributes, 'sip.callStatus': 'active' } };
+    ev.push({ type: 'participant_joined', id: 'lk:EV_j_caller', at: T0 + 2000, room: ROOM, participant: joined });
+    if (s.secondSip) {
+      const target = { ...person('sip_+15559990000', 'sip', T0 + 10_000), attributes: { 'sip.phoneNumber': '+15559990000' } };
+      ev.push({ type: 'participant_joined', id: 'lk:EV_j_target', at: T0 + 10_000, room: ROOM, participant: target });
+    }
     s.turns.forEach(([role, content], i) =>
       ev.push({ type: 'transcript', id: `agent:call-prop:t${i}`, at: T0 + 3000 + i * 1000, role, content }),
     );
     if (s.transfer) ev.push({ type: 'transfer_requested', id: 'agent:call-prop:tr', at: T0 + 4500, reason: 'asked for a human' });
     if (s.info) ev.push({ type: 'customer_info', id: 'agent:call-prop:ci', at: T0 + 2500, name: 'Pat', phone: null });
-    if (s.callerLeaves) ev.push({ type: 'participant_left', id: 'lk:EV_l_caller', at: T0 + 20_000, room: ROOM, participant: caller });
+    if (s.callerLeaves) {
+      // Its own object, as LiveKit sends it: the leave's view of the attributes, and maybe no join time.
+      const leaving = {
+        ...caller,
+        joinedAt: s.leaveKnowsJoin ? caller.joinedAt : T0 + 20_000,
+        attributes: { ...caller.attributes, 'sip.callStatus': 'hangup' },
+      };
+      ev.push({ type: 'participant_left', id: 'lk:EV_l_caller', at: T0 + 20_000, room: ROOM, participant: leaving });
+    }
     if (s.rejoin) {
       const again = person(caller.identity, caller.kind, T0 + 21_000, 'PA_again');
       ev.push({ type: 'participant_joined', id: 'lk:EV_j_again', at: T0 + 21_000, room: ROOM, participant: again });
