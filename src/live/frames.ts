@@ -27,7 +27,12 @@ export function framesOf(delta: CallDelta, now: number): Frame[] {
   }
   if (delta.ended) {
     const endedAt = iso(delta.call.endedAt ?? now);
-    frames.push({ event: 'call.ended', data: JSON.stringify({ call, endedAt, endReason: delta.call.endReason ?? 'unknown', timestamp }) });
+    // The list item's shape, saying what the call now is: ended (its duration stops at the end).
+    const ended = { ...call, status: 'ended' as const };
+    frames.push({
+      event: 'call.ended',
+      data: JSON.stringify({ call: ended, endedAt, endReason: delta.call.endReason ?? 'unknown', timestamp }),
+    });
   }
   return frames;
 }

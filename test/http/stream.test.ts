@@ -11,6 +11,7 @@ import { openSse, type SseClient, type SseFrame } from '../helpers/sse.ts';
 interface Item {
   id: string;
   roomName: string;
+  status?: string;
   sentiment: string;
   lastMessage: string;
   transferRequested: boolean;
@@ -98,6 +99,7 @@ describe('SSE stream', () => {
     const ended = client.json<{ call: Item; endedAt: string; endReason: string }>(await client.next(isEvent('call.ended', 'room-a')));
     expect(ended.endedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(ended.endReason).toBe('ended_by_api');
+    expect(ended.call.status).toBe('ended');
     // Frame ids only grow.
     const ids = client.frames.map((f) => f.id).filter((id): id is string => id !== undefined);
     for (let i = 1; i < ids.length; i++) expect(t.services.stores.feed.compare(ids[i - 1] ?? '', ids[i] ?? '')).toBeLessThan(0);
