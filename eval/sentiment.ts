@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { SentimentIntensityAnalyzer } from 'vader-sentiment';
-import { classifyTurn } from '../src/analysis/sentiment-model/model.ts';
+import { conversationSentiment } from '../src/analysis/sentiment.ts';
 import { type Label, LABELS, type Scores, score } from './metrics.ts';
 
 interface Example {
@@ -101,7 +101,9 @@ export function runSentimentEval(dataDir: string): void {
   const vaderAll = sets.slice(1).flatMap(([, e]) => e);
   sets.push(['VADER sets pooled', vaderAll]);
   const afinn = loadAfinn();
-  const livecalls: Predictor = (text) => classifyTurn(text).label;
+  // What the API answers for a call whose only turn is this text (the per-turn model, its overrides and any
+  // signal the text fires), not the bare model: that is what a client sees.
+  const livecalls: Predictor = (text) => conversationSentiment([{ role: 'customer', content: text, at: 0 }]).label;
 
   console.log('## Sentiment per text (3 classes): accuracy / macro-F1, %\n');
   console.log('| set | n | livecalls | majority class | AFINN (`sentiment`) | VADER (`vader-sentiment`) |');

@@ -58,6 +58,10 @@ const ESCALATION =
 const GAVE_UP =
   /\b(?:never ?mind|forget (?:it|about it)|don't bother|i give up|(?:i'll|i will|i'm going to|i guess i'll|i'll just) (?:try|go|look|ask|call|book) (?:somewhere|someplace|some ?where|elsewhere|another (?:place|company|provider|website)|back later)|(?:go|look|shop) elsewhere|that(?:'s| is) (?:no|not) help(?:ful)?|(?:no|not) (?:any )?help at all|pointless)\b/i;
 
+// The customer says they have waited too long.
+const WAITING =
+  /\b(?:taking (?:so|too|this) long|(?:been|keep|kept) (?:waiting|on hold)|still waiting|waited (?:for )?(?:ages|\d+|an? (?:hour|while))|on hold for)\b/i;
+
 // The customer says they are repeating themselves, or corrects what was understood.
 const REPEAT_WORDS =
   /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
@@ -84,6 +88,32 @@ const ACKNOWLEDGEMENT =
 const NO_MOOD: TurnSentiment = { negative: 0, neutral: 1, positive: 0, score: 0, label: 'neutral' };
 
 /**
+ * A customer who says how they feel, badly, or that they have waited too long, is upset whatever else the turn
+ * is about: "I'm really frustrated, my card was declined again" reads neutral to a model that learnt card
+ * questions as neutral requests. Not when negated ("not angry", "never been disappointed").
+ */
+const UPSET =
+  /(?<!\b(?:not|never|n't|no|wasn't|isn't|aren't|am not|not at all)\s(?:\w+\s)?)\b(?:frustrat\w*|annoy\w*|angry|furious|upset|irritat\w*|disappoint\w*|fed up|sick of|pissed|outrag\w*|livid|infuriat\w*|unacceptable|ridiculous|terrible|horrible|awful|worst|useless|pathetic|hate)\b/i;
+const UPSET_FLOOR = -0.5;
+
+/** The model's view of a turn, with the two overrides above (acknowledgements carry no mood; explicit upset is negative). */
+export function judgeTurn(text: string): TurnSentiment {
+  const spoken = plain(text).trim();
+  if (ACKNOWLEDGEMENT.test(spoken)) return NO_MOOD;
+  const model = classifyTurn(text);
+  if (model.score > UPSET_FLOOR && (UPSET.test(spoken) || WAITING.test(spoken))) {
+    // Negative probability raised to (1 - UPSET_FLOOR) / 2 = 0.75; the rest keeps the model's proportions.
+    const negative = Math.max(model.negative, (1 - UPSET_FLOOR) / 2);
+    const rest = 1 - negative;
+    const share = model.neutral + model.positive || 1;
+    const neutral = (rest * model.neutral) / share;
+    const positive = (rest * model.positive) / share;
+    return { negative, neutral, positive, score: positive - negative, label: 'negative' };
+  }
+  return model;
+}
+
+/**
  * The per-turn model costs a few microseconds, but every new turn rescores the whole window; a text's score
  * never changes, so scores are remembered by text. Bounded (least recently used out first): the windows of
  * many thousands of talking calls, a few MB at most; a text that fell out is simply scored again.
@@ -99,7 +129,7 @@ export function turnSentiment(text: string): TurnSentiment {
     scoreMemo.set(text, known);
     return known;
   }
-  const result = ACKNOWLEDGEMENT.test(plain(text).trim()) ? NO_MOOD : classifyTurn(text);
+  const result = judgeTurn(text);
   scoreMemo.set(text, result);
   if (scoreMemo.size > SCORE_MEMO_SIZE) scoreMemo.delete(scoreMemo.keys().next().value as string);
   return result;
@@ -170,6 +200,7 @@ function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: S
     if (CORRECTION.test(text.trim())) add('correction');
     if (ESCALATION.test(text)) add('escalation');
     if (GAVE_UP.test(text)) add('gave_up');
+    if (WAITING.test(text)) add('long_wait');
   });
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');
@@ -224,6 +255,8 @@ export function conversationSentiment(turns: readonly Turn[], context: Sentiment
   // A failure rules positive out, however warm the words around it. A transfer is not one by itself: a pleased
   // caller may be put through to sales; it only lowers the score.
   if ([...fired.keys()].some((s) => s !== 'transfer_requested')) score = Math.min(score, POSITIVE_THRESHOLD - 0.01);
+  // A customer who gives up or escalates is not satisfied, however the words around it read.
+  if (fired.has('gave_up') || fired.has('escalation')) score = Math.min(score, NEGATIVE_THRESHOLD);
   score = round(score, 4);
   const signals = (Object.keys(SIGNAL_PENALTY) as SentimentSignal[]).filter((s) => fired.has(s));
   return { label: labelFor(score), score, trend, signals };

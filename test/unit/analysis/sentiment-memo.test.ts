@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classifyTurn } from '../../../src/analysis/sentiment-model/model.ts';
-import { SCORE_MEMO_SIZE, turnSentiment } from '../../../src/analysis/sentiment.ts';
+import { judgeTurn, SCORE_MEMO_SIZE, turnSentiment } from '../../../src/analysis/sentiment.ts';
 import { SCRIPTS } from '../../../src/simulate/scripts.ts';
 
 const TEXTS = SCRIPTS.flatMap((s) => s.turns.map((t) => t.text));
@@ -12,7 +11,7 @@ describe('remembered turn scores', () => {
       fc.property(fc.array(fc.nat(TEXTS.length - 1), { minLength: 1, maxLength: 40 }), (picks) => {
         for (const i of picks) {
           const text = TEXTS[i] as string;
-          expect(turnSentiment(text)).toEqual(classifyTurn(text));
+          expect(turnSentiment(text)).toEqual(judgeTurn(text));
         }
       }),
       { numRuns: 60 },

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Role, Turn } from '../../../src/analysis/index.ts';
 import { classifyTurn } from '../../../src/analysis/sentiment-model/model.ts';
-import { conversationSentiment, labelFor, scoreText, TREND_LENGTH } from '../../../src/analysis/sentiment.ts';
+import { conversationSentiment, labelFor, scoreText, TREND_LENGTH, turnSentiment } from '../../../src/analysis/sentiment.ts';
 import { type Label, score } from '../../../eval/metrics.ts';
 
 const turn = (role: Role, content: string, at = 0): Turn => ({ role, content, at });
@@ -45,6 +45,27 @@ describe('per-turn model on spoken dialogue', () => {
     expect(scoreText('I CAN’T BELIEVE IT')).toBe(scoreText("i can't believe it"));
   });
 
+  it('acknowledgements carry no mood at all, whatever the model leans to', () => {
+    for (const text of ['sure', 'Sure.', 'okay', 'OK!', 'yes please', 'no problem', 'good', 'got it', 'alright then']) {
+      expect(turnSentiment(text), text).toMatchObject({ label: 'neutral', score: 0 });
+    }
+    // More than an acknowledgement is the model's to judge.
+    expect(turnSentiment('sure, that sounds absolutely wonderful').label).toBe('positive');
+  });
+
+  it('a customer who says they are upset, or kept waiting, is negative whatever the turn is about', () => {
+    for (const text of [
+      "I'm really frustrated, my card was declined again.",
+      'I am so annoyed with this booking',
+      'Why is this taking so long?',
+      'I have been waiting for 20 minutes',
+    ]) {
+      expect(turnSentiment(text).label, text).toBe('negative');
+    }
+    // Negated, it is not forced.
+    expect(turnSentiment("I'm not angry, I just need my card replaced").label).not.toBe('negative');
+  });
+
   it('blank text scores 0', () => {
     expect(scoreText('')).toBe(0);
     expect(scoreText(' \n\t ')).toBe(0);
@@ -66,7 +87,7 @@ describe('conversationSentiment', () => {
     fc.assert(
       fc.property(texts, (text) => {
         const call = conversationSentiment([customer(text)]);
-        if (call.signals.length === 0) expect(call.label).toBe(classifyTurn(text).label);
+        if (call.signals.length === 0) expect(call.label).toBe(turnSentiment(text).label);
       }),
     );
   });
@@ -116,6 +137,18 @@ describe('conversationSentiment', () => {
     const closed = conversationSentiment([...frustrated, customer('Okay, thanks, bye.')]);
     expect(closed.label).toBe('negative');
     expect(closed.signals).toEqual(expect.arrayContaining(['agent_cannot_help', 'repeated_request']));
+  });
+
+  it('a customer who gives up is a negative call, however politely they leave', () => {
+    const turns = [
+      customer('I would like a table for two at an Italian place tonight.'),
+      agent("I'm sorry, there are no Italian restaurants available tonight."),
+      customer("Ok, I guess I'll try somewhere else. Thanks anyway, bye."),
+      agent('Goodbye!'),
+    ];
+    const call = conversationSentiment(turns);
+    expect(call.signals).toContain('gave_up');
+    expect(call.label).toBe('negative');
   });
 
   it('"this is the third time I am asking" reads negative', () => {
