@@ -133,8 +133,8 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     webhooks,
     async close() {
       hub.closeAll();
-      sweeper.stop();
-      reconciler.stop();
+      // A sweep or reconciliation in progress finishes before the stores close under it.
+      await Promise.all([sweeper.stop(), reconciler.stop()]);
       await webhooks.stop();
       await stores.close();
     },

@@ -38,7 +38,8 @@ export interface Reconciler {
   readonly holder: string;
   reconcile(): Promise<ReconcileResult>;
   start(): void;
-  stop(): void;
+  /** Stops the timer; resolves once a pass in progress has finished (so the stores can close under it). */
+  stop(): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -155,9 +156,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       }, everyMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await running;
     },
   };
 }

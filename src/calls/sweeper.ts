@@ -16,7 +16,8 @@ export interface Sweeper {
   /** One pass; returns how many calls were ended. */
   sweep(): Promise<number>;
   start(): void;
-  stop(): void;
+  /** Stops the timer; resolves once a pass in progress has finished (so the stores can close under it). */
+  stop(): Promise<void>;
 }
 
 export function createSweeper(opts: {
@@ -71,9 +72,10 @@ export function createSweeper(opts: {
       }, every);
       timer.unref();
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await running;
     },
   };
 }
