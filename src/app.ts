@@ -101,6 +101,11 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         timeWindow: 60_000,
         hook: 'preHandler',
         keyGenerator: (request) => request.auth?.principal ?? request.ip,
+        // With live state in Redis, the count is shared: N instances allow the limit once, not N times. Redis
+        // away, requests are not refused for it (they answer 503 on their own store calls).
+        ...(services.stores.redis
+          ? { redis: services.stores.redis, nameSpace: `${config.redisPrefix}:ratelimit:`, skipOnError: true }
+          : {}),
         errorResponseBuilder: (_request, context) =>
           new AppError('rate_limit_exceeded', `Too many requests. Please try again in ${Math.ceil(context.ttl / 1000)} seconds.`, {
             extra: { reset_at: new Date(Date.now() + context.ttl).toISOString() },

@@ -93,6 +93,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
+    ...(redis ? { redis } : {}),
     // Ownership lives with the live calls: every instance that shares them must see the same owners.
     rooms: redis
       ? guard('Redis', createRedisRooms(redis, config.redisPrefix), redisOutage(redis), config.backendTimeoutMs)

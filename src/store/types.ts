@@ -3,6 +3,7 @@
  * Backends keep data; they do not decide: how an event changes a call comes from the `CallFolder` they
  * are handed (domain + sentiment), so every backend folds events the same way.
  */
+import type { Redis } from 'ioredis';
 import type { Call, Turn } from '../domain/call.ts';
 import type { CallEvent } from '../domain/events.ts';
 import type { ListView } from '../domain/view.ts';
@@ -219,6 +220,8 @@ export interface Stores {
   feed: LiveFeed;
   webhooks: WebhookStore;
   rooms: RoomRegistry;
+  /** The shared Redis client when live state is in Redis: what else must be shared across instances uses it (the rate limit). */
+  redis?: Redis;
   /**
    * Takes or renews the lease `name` for `holder` until `now + ttlMs`. True when `holder` holds it now:
    * it was free, expired (`expires_at <= now`), or already `holder`'s. Atomic across every process sharing
