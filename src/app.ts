@@ -84,6 +84,15 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());
 
+  // Per route pattern, never the raw URL: room names would make the label set unbounded.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.httpRequestDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
   await app.register(websocket, { options: { maxPayload: 4096 } });
   // Streams end before the server waits for open connections, or shutdown would hang on them.
   app.addHook('preClose', async () => services.hub.closeAll());

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per service instance so tests never share counters. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -12,6 +12,8 @@ export interface Metrics {
   webhookDeliveries: Counter<'result'>;
   webhookBacklogDropped: Counter;
   archiveFailures: Counter;
+  httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
+  ingestLag: Histogram<'source'>;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -61,6 +63,20 @@ export function createMetrics(defaults = true): Metrics {
     webhookBacklogDropped: new Counter({
       name: 'livecalls_webhook_backlog_dropped_total',
       help: 'Outgoing webhook events lost because the outbox stayed unreachable while its in-memory backlog was full',
+      registers: [registry],
+    }),
+    httpRequestDuration: new Histogram({
+      name: 'livecalls_http_request_duration_seconds',
+      help: 'HTTP requests by method, route pattern (bounded: the registered routes, or "unmatched") and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    ingestLag: new Histogram({
+      name: 'livecalls_ingest_lag_seconds',
+      help: "From an event's own time (its source's clock) to its commit here, by source (livekit, agent, api)",
+      labelNames: ['source'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers: [registry],
     }),
     archiveFailures: new Counter({

@@ -104,6 +104,10 @@ export class CallService {
     const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, now);
     this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
     this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
+    if (result.applied > 0) {
+      // Clock skew can put an event's time after ours: counted as no lag rather than dropped.
+      for (const event of events) this.metrics.ingestLag.observe({ source }, Math.max(0, this.clock() - event.at) / 1000);
+    }
     if (this.listeners.length > 0 && result.changes.length > 0) {
       const deltas = result.changes.map((c) => this.deltaOf(c)).filter((d): d is CallDelta => d !== undefined);
       if (deltas.length > 0) await this.notify(workspaceId, deltas, now);

@@ -1,0 +1,31 @@
+/** /metrics: request durations by route pattern (never a raw room name) and the ingest lag. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.ts';
+import { postAgentEvents, turn } from '../helpers/livekit.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('/metrics', () => {
+  it('times requests by route pattern and measures ingest lag by source', async () => {
+    await postAgentEvents(t.app, 'room-secret-4155551234', [turn('customer', 'hello', t.clock.now - 1500)], { headers: t.ws.headers });
+    await t.app.inject({ url: '/v2/api/active-calls', headers: t.ws.headers });
+    await t.app.inject({ url: '/v2/api/active-calls/room-secret-4155551234', headers: t.ws.headers });
+    await t.app.inject({ url: '/no/such/route' });
+    const body = (await t.app.inject({ url: '/metrics' })).body;
+    expect(body).toMatch(/livecalls_http_request_duration_seconds_count\{method="GET",route="\/v2\/api\/active-calls",status="200"\} 1/);
+    expect(body).toMatch(
+      /livecalls_http_request_duration_seconds_count\{method="GET",route="\/v2\/api\/active-calls\/:roomName",status="200"\} 1/,
+    );
+    expect(body).toMatch(/livecalls_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/);
+    expect(body).not.toContain('room-secret-4155551234');
+    // The turn was stamped 1.5 s before the clock of its commit.
+    expect(body).toMatch(/livecalls_ingest_lag_seconds_bucket\{le="1",source="agent"\} 0/);
+    expect(body).toMatch(/livecalls_ingest_lag_seconds_bucket\{le="2.5",source="agent"\} 1/);
+  });
+});
