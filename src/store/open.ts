@@ -25,9 +25,10 @@ import { guard, redisOutage } from './unavailable.ts';
  * Fails fast instead of queueing: while Redis is away, requests answer 503 at once (so LiveKit and agent
  * workers retry) and the client reconnects in the background.
  */
-export async function connectRedis(url: string, log?: Logger, connectionName?: string): Promise<Redis> {
+export async function connectRedis(url: string, log?: Logger, connectionName?: string, commandTimeoutMs?: number): Promise<Redis> {
   const redis = new Redis(url, {
     ...(connectionName ? { connectionName } : {}),
+    ...(commandTimeoutMs ? { commandTimeout: commandTimeoutMs } : {}),
     enableOfflineQueue: false,
     // Commands issued in the same tick (several per ingest, many ingests at once) go out in one write.
     enableAutoPipelining: true,
@@ -53,6 +54,9 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const db = !config.redisUrl || !config.databaseUrl ? openDatabase(config.dataDir, config.sync) : undefined;
   const pg = config.databaseUrl ? await openPostgres(config.databaseUrl, log, config.backendTimeoutMs) : undefined;
   const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : undefined;
+  const rateLimitRedis = config.redisUrl
+    ? await connectRedis(config.redisUrl, log, `${config.redisPrefix}:ratelimit`, Math.max(100, Math.floor(config.backendTimeoutMs / 4)))
+    : undefined;
   const redisFeed =
     config.redisUrl && redis
       ? createRedisFeed(
@@ -85,15 +89,18 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     calls: redis
       ? guard(
           'Redis',
-          createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay),
+          createRedisCalls(redis, config.redisPrefix, archive, config.streamReplay, config.backendTimeoutMs),
           redisOutage(redis),
           config.backendTimeoutMs,
+          ['ingest'],
         )
       : createEmbeddedCalls(embedded(), pg?.archive, feed, log),
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),
-    ...(redis ? { redis } : {}),
+    // Its own connection, with a command timeout: the rate limit must never hold a request during a partition
+    // (it lets the request through on an error; the request's own store calls then answer 503).
+    ...(rateLimitRedis ? { redis: rateLimitRedis } : {}),
     // Ownership lives with the live calls: every instance that shares them must see the same owners.
     rooms: redis
       ? guard('Redis', createRedisRooms(redis, config.redisPrefix), redisOutage(redis), config.backendTimeoutMs)
@@ -109,6 +116,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
     async close() {
       redisFeed?.close();
       redis?.disconnect();
+      rateLimitRedis?.disconnect();
       await pg?.close();
       if (db?.open) db.close();
     },

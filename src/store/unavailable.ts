@@ -68,6 +68,22 @@ export class BackendTimeoutError extends Error {
   override name = 'BackendTimeoutError';
 }
 
+/** Resolves as `work` does, or rejects with `BackendTimeoutError` after `ms`. */
+export async function within<T>(what: string, ms: number | undefined, work: Promise<T>): Promise<T> {
+  if (!ms) return work;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new BackendTimeoutError(`${what} did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 /** An error a guarded store already classified as an outage (see `guard`). */
 export function isOutage(err: unknown): boolean {
   return err instanceof AppError && err.code === 'service_unavailable';
@@ -83,7 +99,14 @@ export function unavailable(what: string, err: unknown, isOutage: OutageTest): u
  * With `timeoutMs`, a call that has not settled by then fails as an outage too (the operation itself is not
  * cancelled: what it acknowledged later is deduplicated when the caller retries).
  */
-export function guard<T extends object>(what: string, store: T, isOutage: OutageTest, timeoutMs?: number): T {
+export function guard<T extends object>(
+  what: string,
+  store: T,
+  isOutage: OutageTest,
+  timeoutMs?: number,
+  /** Methods that bound their own time (waiting in a local queue is not the backend's slowness). */
+  untimed: readonly string[] = [],
+): T {
   const outage: OutageTest = (err) => err instanceof BackendTimeoutError || isOutage(err);
   return new Proxy(store, {
     get(target, prop, receiver) {
@@ -93,7 +116,7 @@ export function guard<T extends object>(what: string, store: T, isOutage: Outage
         const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         let timer: NodeJS.Timeout | undefined;
         try {
-          if (!timeoutMs) return await call;
+          if (!timeoutMs || untimed.includes(String(prop))) return await call;
           const expired = new Promise<never>((_, reject) => {
             timer = setTimeout(() => reject(new BackendTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
           });

@@ -64,11 +64,23 @@ async function partitionCase(proxy: Proxy, env: Record<string, string>): Promise
   proxy.blackhole();
   const during = await timed(list);
   const readiness = await timed(ready);
+  const ingest = await timed(() =>
+    app.inject({
+      method: 'POST',
+      url: '/v2/api/active-calls/p-room/events',
+      headers: { ...headers, 'content-type': 'application/json' },
+      payload: JSON.stringify({ events: [{ id: 'e1', createdAt: Date.now(), type: 'transcript', role: 'customer', content: 'hi' }] }),
+    }),
+  );
+  expect(ingest.status).toBe(503);
+  expect(ingest.ms).toBeLessThan(5_000);
   expect(during.status).toBe(503);
   expect(during.ms).toBeLessThan(5_000);
   expect(readiness.status).toBe(503);
   expect(readiness.ms).toBeLessThan(2_000);
-  console.log(`partition: list 503 after ${Math.round(during.ms)} ms, /readyz 503 after ${Math.round(readiness.ms)} ms`);
+  console.log(
+    `partition: list 503 after ${Math.round(during.ms)} ms, /readyz 503 after ${Math.round(readiness.ms)} ms, agent events 503 after ${Math.round(ingest.ms)} ms`,
+  );
 
   proxy.heal();
   const healedAt = performance.now();

@@ -17,9 +17,10 @@ import { compareTurns, isActive, type Call, type Turn } from '../../domain/call.
 import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
-import { isOutage } from '../unavailable.ts';
+import { isOutage, within } from '../unavailable.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
-import type { ArchiveStore, CallStore } from '../types.ts';
+import type { CallEvent } from '../../domain/events.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
 import { addFeedOps } from './feed.ts';
 import { GuardedWrite } from './guarded-write.ts';
 import { addListLogOps, createListViews } from './list-views.ts';
@@ -35,7 +36,11 @@ const ARCHIVE_MEMO_ROOMS = 10_000;
  * `feedReplay`: entries kept in each workspace's live feed stream (`{P}:{ws}:feed`, see ./feed.ts), which
  * every commit appends its frames to in the same script.
  */
-export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000): CallStore {
+/**
+ * `timeoutMs`: how long one batch may take once it runs (its turn in the room's queue not counted), before it
+ * fails as an outage; the guard's own timeout leaves `ingest` to this.
+ */
+export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000, timeoutMs?: number): CallStore {
   const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
   const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
   /** A room within its workspace, as an in-process map key. */
@@ -97,107 +102,114 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     return result;
   }
 
+  /** One batch, applied with optimistic retries (another instance's write to the room's keys makes it retry). */
+  async function applyBatch(
+    ws: string,
+    roomName: string,
+    events: readonly CallEvent[],
+    folder: CallFolder,
+    now: number,
+  ): Promise<IngestResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const w = new GuardedWrite();
+      const activeKey = w.key(k(ws, 'active'));
+      const endedKey = w.key(k(ws, 'ended', roomName));
+      const sids = sidsOf(events);
+      const seenKeys = events.map((e) => k(ws, 'seen', e.id));
+      const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
+        redis.hget(k(ws, 'active'), roomName),
+        redis.get(k(ws, 'ended', roomName)),
+        sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
+        redis.mget(...seenKeys),
+      ]);
+      w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
+      sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
+      const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
+      const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
+      const calls = new Map<string, Call>();
+      ids.forEach((id, i) => {
+        w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'same', v: raws[i] ?? null });
+        const call = parse(raws[i]);
+        if (call) calls.set(id, call);
+      });
+      const bySid = new Map<string, Call>();
+      sids.forEach((s, i) => {
+        const call = calls.get(sidIds[i] ?? '');
+        if (call) bySid.set(s, call);
+      });
+      const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
+      const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
+      const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
+      const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
+
+      for (const id of folded.appliedIds) {
+        const key = w.key(k(ws, 'seen', id));
+        w.checks.push({ k: key, t: 'absent' });
+        w.ops.push({ k: key, op: 'set', v: '1', ex: DAY_S });
+      }
+      const idleKey = w.key(k(ws, 'idle'));
+      const pendingKey = w.key(k(ws, 'pending'));
+      // Ended calls first, so a new call of the same room (superseding) is indexed last.
+      const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
+      const newestEnded = latestOf(changes, latestEnded);
+      // Any change may change the list: logged, so every instance's next list reads that call's view again.
+      addListLogOps(
+        w,
+        (name) => k(ws, name),
+        changes.map((c) => c.after.id),
+      );
+      for (const { after } of changes) {
+        const callKey = w.key(k(ws, 'call', after.id));
+        w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
+        const viewKey = w.key(k(ws, 'view', after.id));
+        if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+        // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
+        const room = after.roomName;
+        if (isActive(after)) {
+          w.ops.push(
+            { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) },
+            { k: activeKey, op: 'hset', f: room, v: after.id },
+            { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: room },
+          );
+        } else {
+          w.ops.push({ k: viewKey, op: 'del' });
+          w.ops.push({ k: activeKey, op: 'hdel_if', f: room, v: after.id });
+          w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: room, active: activeKey });
+          w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
+          if (room !== roomName) w.ops.push({ k: w.key(k(ws, 'ended', room)), op: 'set', v: after.id, ex: DAY_S });
+          else if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
+        }
+      }
+      for (const { callId, turn } of folded.turns) {
+        const turnsKey = w.key(k(ws, 'turns', callId));
+        w.ops.push({ k: turnsKey, op: 'rpush_trim', v: JSON.stringify(turn), cap: TURN_CAP });
+        const call = folded.changes.find((c) => c.after.id === callId)?.after;
+        if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
+      }
+      if (folded.changes.length > 0) addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
+      if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
+      // Untagged keys (another Cluster slot), so outside the script: written BEFORE it, since both only index
+      // what the commit will hold (the workspace for the sweeper, a room sid's workspace) and writing them
+      // twice is harmless. After the commit only the archive copy runs, and its failure is retried by
+      // archivePending: a committed batch is never answered as failed because of an index write.
+      await Promise.all([
+        redis.sadd(`${prefix}:workspaces`, ws),
+        ...folded.changes.flatMap(({ after }) => (after.roomSid ? [redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S)] : [])),
+      ]);
+      if (!(await w.commit(redis))) continue;
+
+      for (const { after } of folded.changes) {
+        if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
+      }
+      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
+    }
+    // Overload, not a bug: the same batch succeeds once the room is quieter.
+    throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
+  }
+
   const store: CallStore = {
     ingest(ws, roomName, events, folder, now) {
-      return serialised(ws, roomName, async () => {
-        for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-          const w = new GuardedWrite();
-          const activeKey = w.key(k(ws, 'active'));
-          const endedKey = w.key(k(ws, 'ended', roomName));
-          const sids = sidsOf(events);
-          const seenKeys = events.map((e) => k(ws, 'seen', e.id));
-          const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
-            redis.hget(k(ws, 'active'), roomName),
-            redis.get(k(ws, 'ended', roomName)),
-            sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
-            redis.mget(...seenKeys),
-          ]);
-          w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
-          sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
-          const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
-          const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
-          const calls = new Map<string, Call>();
-          ids.forEach((id, i) => {
-            w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'same', v: raws[i] ?? null });
-            const call = parse(raws[i]);
-            if (call) calls.set(id, call);
-          });
-          const bySid = new Map<string, Call>();
-          sids.forEach((s, i) => {
-            const call = calls.get(sidIds[i] ?? '');
-            if (call) bySid.set(s, call);
-          });
-          const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
-          const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
-          const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
-          const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
-
-          for (const id of folded.appliedIds) {
-            const key = w.key(k(ws, 'seen', id));
-            w.checks.push({ k: key, t: 'absent' });
-            w.ops.push({ k: key, op: 'set', v: '1', ex: DAY_S });
-          }
-          const idleKey = w.key(k(ws, 'idle'));
-          const pendingKey = w.key(k(ws, 'pending'));
-          // Ended calls first, so a new call of the same room (superseding) is indexed last.
-          const changes = [...folded.changes].sort((a, b) => Number(isActive(a.after)) - Number(isActive(b.after)));
-          const newestEnded = latestOf(changes, latestEnded);
-          // Any change may change the list: logged, so every instance's next list reads that call's view again.
-          addListLogOps(
-            w,
-            (name) => k(ws, name),
-            changes.map((c) => c.after.id),
-          );
-          for (const { after } of changes) {
-            const callKey = w.key(k(ws, 'call', after.id));
-            w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
-            const viewKey = w.key(k(ws, 'view', after.id));
-            if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
-            // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
-            const room = after.roomName;
-            if (isActive(after)) {
-              w.ops.push(
-                { k: viewKey, op: 'set', v: JSON.stringify(toListView(after)) },
-                { k: activeKey, op: 'hset', f: room, v: after.id },
-                { k: idleKey, op: 'zadd', s: after.lastActivityAt, m: room },
-              );
-            } else {
-              w.ops.push({ k: viewKey, op: 'del' });
-              w.ops.push({ k: activeKey, op: 'hdel_if', f: room, v: after.id });
-              w.ops.push({ k: idleKey, op: 'zrem_unless_active', m: room, active: activeKey });
-              w.ops.push({ k: pendingKey, op: 'sadd', m: after.id });
-              if (room !== roomName) w.ops.push({ k: w.key(k(ws, 'ended', room)), op: 'set', v: after.id, ex: DAY_S });
-              else if (after.id === newestEnded?.id) w.ops.push({ k: endedKey, op: 'set', v: after.id, ex: DAY_S });
-            }
-          }
-          for (const { callId, turn } of folded.turns) {
-            const turnsKey = w.key(k(ws, 'turns', callId));
-            w.ops.push({ k: turnsKey, op: 'rpush_trim', v: JSON.stringify(turn), cap: TURN_CAP });
-            const call = folded.changes.find((c) => c.after.id === callId)?.after;
-            if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
-          }
-          if (folded.changes.length > 0) addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
-          if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
-          // Untagged keys (another Cluster slot), so outside the script: written BEFORE it, since both only index
-          // what the commit will hold (the workspace for the sweeper, a room sid's workspace) and writing them
-          // twice is harmless. After the commit only the archive copy runs, and its failure is retried by
-          // archivePending: a committed batch is never answered as failed because of an index write.
-          await Promise.all([
-            redis.sadd(`${prefix}:workspaces`, ws),
-            ...folded.changes.flatMap(({ after }) =>
-              after.roomSid ? [redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S)] : [],
-            ),
-          ]);
-          if (!(await w.commit(redis))) continue;
-
-          for (const { after } of folded.changes) {
-            if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
-          }
-          return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
-        }
-        // Overload, not a bug: the same batch succeeds once the room is quieter.
-        throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
-      });
+      return serialised(ws, roomName, () => within('Redis', timeoutMs, applyBatch(ws, roomName, events, folder, now)));
     },
 
     async listActive(ws) {
