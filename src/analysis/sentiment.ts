@@ -96,10 +96,27 @@ const UPSET =
   /(?<!\b(?:not|never|n't|no|wasn't|isn't|aren't|am not|not at all)\s(?:\w+\s)?)\b(?:frustrat\w*|annoy\w*|angry|furious|upset|irritat\w*|disappoint\w*|fed up|sick of|pissed|outrag\w*|livid|infuriat\w*|unacceptable|ridiculous|terrible|horrible|awful|worst|useless|pathetic|hate)\b/i;
 const UPSET_FLOOR = -0.5;
 
-/** The model's view of a turn, with the two overrides above (acknowledgements carry no mood; explicit upset is negative). */
+/**
+ * A caller stating no preference ("I don't care about the price", "it doesn't matter") answers a question;
+ * a comment corpus reads "don't care" as annoyance. Short turns only, and never over an upset word.
+ */
+const NO_PREFERENCE =
+  /\b(?:(?:do ?n[o']?t|doesn't|does not) (?:really )?(?:care|mind|matter)|no (?:particular )?preference|any (?:\w+ )?(?:is|are|would be) (?:fine|ok(?:ay)?|good))\b/i;
+const NO_PREFERENCE_MAX_WORDS = 12;
+/**
+ * A caller's own apology for a slip ("sorry, I meant Wednesday", "oops, two people") is not remorse: the turn
+ * is judged without it.
+ */
+const SELF_CORRECTION = /^(?:oh,?\s+)?(?:sorry|oops|whoops|my (?:bad|mistake)|pardon)\b[\s,.!-]*/i;
+
+/** The model's view of a turn, with the overrides above (acknowledgements, no preference and slips carry no mood; explicit upset is negative). */
 export function judgeTurn(text: string): TurnSentiment {
   const spoken = plain(text).trim();
   if (ACKNOWLEDGEMENT.test(spoken)) return NO_MOOD;
+  const upset = UPSET.test(spoken) || WAITING.test(spoken);
+  if (!upset && NO_PREFERENCE.test(spoken) && spoken.split(/\s+/).length <= NO_PREFERENCE_MAX_WORDS) return NO_MOOD;
+  const rest = spoken.replace(SELF_CORRECTION, '');
+  if (!upset && rest !== spoken && rest !== '') return judgeTurn(rest);
   const model = classifyTurn(text);
   if (model.score > UPSET_FLOOR && (UPSET.test(spoken) || WAITING.test(spoken))) {
     // Negative probability raised to (1 - UPSET_FLOOR) / 2 = 0.75; the rest keeps the model's proportions.

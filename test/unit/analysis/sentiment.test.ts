@@ -66,6 +66,16 @@ describe('per-turn model on spoken dialogue', () => {
     expect(turnSentiment("I'm not angry, I just need my card replaced").label).not.toBe('negative');
   });
 
+  it('stating no preference, or correcting a slip, is not a mood', () => {
+    for (const text of ["No, I don't care about the price.", "It doesn't matter.", 'I have no preference', 'Any area is fine.']) {
+      expect(turnSentiment(text), text).toMatchObject({ label: 'neutral', score: 0 });
+    }
+    expect(turnSentiment('sorry, I meant Wednesday').label).toBe('neutral');
+    expect(turnSentiment('Oops, two people not three').label).toBe('neutral');
+    // An upset word still decides, with or without the apology.
+    expect(turnSentiment("Sorry, but I don't care, this is unacceptable").label).toBe('negative');
+  });
+
   it('blank text scores 0', () => {
     expect(scoreText('')).toBe(0);
     expect(scoreText(' \n\t ')).toBe(0);
