@@ -21,7 +21,7 @@ import type { LiveKitProjects } from '../control/projects.ts';
 import { parseRoomMetadata } from '../ingest/livekit.ts';
 import type { CallStore } from '../store/types.ts';
 import { notFound } from './ownership.ts';
-import { pickupEvents } from './reconcile.ts';
+import { adoptListedRoom } from './reconcile.ts';
 import type { CallService, Clock, EndCallOutcome } from './service.ts';
 
 export interface TransferDone {
@@ -62,10 +62,15 @@ export class CallActions {
   /**
    * The live call and its workspace's LiveKit control, once LiveKit confirmed the room is this workspace's
    * (see the module). `room` is undefined only when LiveKit no longer lists a room the call was bound to.
+   * `active`: the room's active call, when the caller has just read it.
    */
-  private async confirmed(workspaceId: string, roomName: string): Promise<{ call: Call; control: CallControl; room: Room | undefined }> {
+  private async confirmed(
+    workspaceId: string,
+    roomName: string,
+    active?: Call,
+  ): Promise<{ call: Call; control: CallControl; room: Room | undefined }> {
     const control = await this.deps.projects.controlFor(workspaceId);
-    let call = await this.liveCall(workspaceId, roomName);
+    let call = active ?? (await this.liveCall(workspaceId, roomName));
     const room = await control.getRoom(roomName);
     if (!room) {
       // A room LiveKit bound to this workspace and has since closed: a ghost of a lost room_finished.
@@ -76,9 +81,7 @@ export class CallActions {
     if (call.roomSid !== '' && call.roomSid !== room.sid) throw notFound(roomName);
     if (call.roomSid === '') {
       const project = (await this.deps.projects.forWorkspace(workspaceId))?.apiKey ?? '';
-      const participants = await control.listParticipants(roomName);
-      const events = pickupEvents(room, participants, this.deps.clock());
-      await this.deps.service.ingestFromLiveKit(workspaceId, roomName, room.sid, events, project);
+      await adoptListedRoom(this.deps.service, control, workspaceId, room, project, this.deps.clock());
       call = (await this.deps.calls.getActive(workspaceId, roomName)) ?? call;
       if (call.roomSid !== room.sid) throw notFound(roomName);
     }
@@ -96,7 +99,7 @@ export class CallActions {
       if (ended?.endedAt != null) return { call: ended, alreadyEnded: true, roomWasGone: false };
       throw notFound(roomName);
     }
-    const { call, control, room } = await this.confirmed(workspaceId, roomName);
+    const { call, control, room } = await this.confirmed(workspaceId, roomName, active);
     const outcome = room ? await control.deleteRoom(roomName) : 'not_found';
     this.deps.log.info({ workspaceId, roomName, callId: call.id, principal, livekit: outcome }, 'call ended through the API');
     return {

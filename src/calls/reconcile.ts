@@ -19,7 +19,7 @@ import { isActive } from '../domain/call.ts';
 import type { CallControl } from '../control/livekit.ts';
 import type { LiveKitProjects } from '../control/projects.ts';
 import { mapWebhook, parseRoomMetadata } from '../ingest/livekit.ts';
-import type { Stores } from '../store/types.ts';
+import type { IngestResult, Stores } from '../store/types.ts';
 import type { CallService, Clock } from './service.ts';
 
 export const RECONCILE_LEASE = 'reconcile';
@@ -55,7 +55,7 @@ export interface ReconcilerDeps {
 }
 
 /** The events LiveKit would have sent for a room that is already running. */
-export function pickupEvents(room: Room, participants: Awaited<ReturnType<CallControl['listParticipants']>>, now: number): CallEvent[] {
+function pickupEvents(room: Room, participants: Awaited<ReturnType<CallControl['listParticipants']>>, now: number): CallEvent[] {
   const id = (suffix: string) => `reconcile-${room.sid}${suffix}`;
   const webhooks = [
     new WebhookEvent({ event: 'room_started', id: id(''), createdAt: room.creationTime, room }),
@@ -69,6 +69,23 @@ export function pickupEvents(room: Room, participants: Awaited<ReturnType<CallCo
     if (mapped.kind === 'mapped') events.push(mapped.value.event);
   }
   return events;
+}
+
+/**
+ * Takes in a room LiveKit lists as its webhooks would have (`room_started`, then each present participant's
+ * `participant_joined`), which also binds the room to `workspaceId` (see ./ownership.ts). Used by the
+ * reconciler, and wherever ListRooms is asked before the room's webhooks arrived.
+ */
+export async function adoptListedRoom(
+  service: CallService,
+  control: CallControl,
+  workspaceId: string,
+  room: Room,
+  project: string,
+  now: number,
+): Promise<IngestResult> {
+  const participants = await control.listParticipants(room.name);
+  return service.ingestFromLiveKit(workspaceId, room.name, room.sid, pickupEvents(room, participants, now), project);
 }
 
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
@@ -109,8 +126,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       if (!known.get(workspaceId)) continue;
       const existing = await stores.calls.getActive(workspaceId, room.name);
       if (existing && (existing.roomSid === '' || existing.roomSid === room.sid)) continue;
-      const participants = await control.listParticipants(room.name);
-      const result = await service.ingestFromLiveKit(workspaceId, room.name, room.sid, pickupEvents(room, participants, now), project);
+      const result = await adoptListedRoom(service, control, workspaceId, room, project, now);
       // A room whose call ended here (end-call racing LiveKit's close) routes to that call and stays ended.
       if (result.changes.some((c) => c.before === undefined && isActive(c.after))) {
         log.info({ workspaceId, roomName: room.name, roomSid: room.sid }, 'call picked up: LiveKit room unknown here');

@@ -7,7 +7,7 @@
  * unverified until LiveKit confirms it.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { pickupEvents } from '../calls/reconcile.ts';
+import { adoptListedRoom } from '../calls/reconcile.ts';
 import type { LiveKitProject } from '../control/projects.ts';
 import { AppError } from '../errors.ts';
 import { parseRoomMetadata } from '../ingest/livekit.ts';
@@ -108,17 +108,17 @@ async function signedWorkspace(
   const owner = await services.ownership.owner(project.apiKey, roomName);
   if (owner && !owner.ended) return proven(owner.workspaceId);
   // Not bound (its webhooks may still be on their way): LiveKit's own ListRooms can say.
-  const room = project.control ? await project.control.getRoom(roomName) : undefined;
+  const control = project.control;
+  const room = control ? await control.getRoom(roomName) : undefined;
   const listed = room ? parseRoomMetadata(room.metadata).workspaceId : null;
   if (
+    control &&
     room &&
     listed &&
     (await services.stores.tenants.getWorkspace(listed)) &&
     (await services.projects.mayTouch(listed, project.apiKey))
   ) {
-    const participants = await project.control!.listParticipants(roomName);
-    const events = pickupEvents(room, participants, services.clock());
-    await services.calls.ingestFromLiveKit(listed, roomName, room.sid, events, project.apiKey);
+    await adoptListedRoom(services.calls, control, listed, room, project.apiKey, services.clock());
     return proven(listed);
   }
   if (!named) {
