@@ -112,19 +112,12 @@ export function guard<T extends object>(
     get(target, prop, receiver) {
       const value: unknown = Reflect.get(target, prop, receiver);
       if (typeof value !== 'function') return value;
+      const limit = untimed.includes(String(prop)) ? undefined : timeoutMs;
       return async (...args: unknown[]) => {
-        const call = (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        let timer: NodeJS.Timeout | undefined;
         try {
-          if (!timeoutMs || untimed.includes(String(prop))) return await call;
-          const expired = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new BackendTimeoutError(`${what} did not answer within ${timeoutMs} ms`)), timeoutMs);
-          });
-          return await Promise.race([call, expired]);
+          return await within(what, limit, (value as (...a: unknown[]) => Promise<unknown>).apply(target, args));
         } catch (err) {
           throw unavailable(what, err, outage);
-        } finally {
-          if (timer) clearTimeout(timer);
         }
       };
     },

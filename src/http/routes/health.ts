@@ -1,6 +1,7 @@
 /** Liveness, readiness and metrics: unauthenticated, outside rate limits, no workspace data. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Services } from '../../services.ts';
+import { within } from '../../store/unavailable.ts';
 
 const READY_WITHIN_MS = 1_000;
 
@@ -8,21 +9,13 @@ export function healthRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {
     app.get('/healthz', { config: { rateLimit: false }, schema: { hide: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { config: { rateLimit: false }, schema: { hide: true } }, async (request, reply) => {
-      let timer: NodeJS.Timeout | undefined;
       try {
         // Within a second, whatever the store does: a load balancer's probe must get a true answer in time.
-        await Promise.race([
-          services.stores.ping(),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error('store did not answer within 1 s')), READY_WITHIN_MS);
-          }),
-        ]);
+        await within('the store', READY_WITHIN_MS, services.stores.ping());
         return { status: 'ready' };
       } catch (err) {
         request.log.warn({ err }, 'not ready: store unreachable');
         return reply.status(503).send({ status: 'unavailable', error: { code: 'service_unavailable', message: 'store unreachable' } });
-      } finally {
-        if (timer) clearTimeout(timer);
       }
     });
     app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => {
