@@ -11,6 +11,17 @@ import { startLiveKitStandIn, type StandIn } from '../helpers/livekit-server.ts'
 import { postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 
 let w: Wired | undefined;
+
+/** What LiveKit does in `change` sends no webhook: LiveKit has it, livecalls has not heard (yet, or ever). */
+function withoutWebhooks(x: Wired, change: (x: Wired) => void): void {
+  const sink = x.lk.sink;
+  x.lk.sink = undefined;
+  try {
+    change(x);
+  } finally {
+    x.lk.sink = sink;
+  }
+}
 let other: StandIn | undefined;
 afterEach(async () => {
   await w?.close();
@@ -93,10 +104,9 @@ describe('ownership is per LiveKit project and per room', () => {
     w.lk.deleteRoom('sip-4155551234');
     await w.lk.webhooksDelivered();
     // LiveKit reuses the name for A's room; its webhooks are not here yet.
-    const sink = w.lk.sink;
-    w.lk.sink = undefined;
-    w.lk.addRoom({ name: 'sip-4155551234', metadata: { workspaceId: w.t.ws.id } });
-    w.lk.sink = sink;
+    withoutWebhooks(w, (x) => {
+      x.lk.addRoom({ name: 'sip-4155551234', metadata: { workspaceId: x.t.ws.id } });
+    });
     const res = await postAgentEvents(w.t.app, 'sip-4155551234', [turn('customer', "A's caller", w.t.clock.now)], { signedFor: undefined });
     expect(res.statusCode).toBe(202);
     expect(await roomsOf(w, c)).toEqual([]);
@@ -152,10 +162,10 @@ describe('ownership is per LiveKit project and per room', () => {
       secret: w.t.services.secret.seal('down-project-secret-0123456789abcdefgh', b.id),
     });
     await startCall(w, 'ghost');
-    const sink = w.lk.sink;
-    w.lk.sink = undefined; // room_finished is lost
-    w.lk.deleteRoom('ghost');
-    w.lk.sink = sink;
+    // room_finished is lost
+    withoutWebhooks(w, (x) => {
+      x.lk.deleteRoom('ghost');
+    });
     w.t.clock.advance(60_000);
     const result = await w.t.services.reconciler.reconcile();
     expect(result).toMatchObject({ ran: true, ended: 1 });
@@ -170,12 +180,11 @@ describe('call control asks LiveKit first', () => {
       w = await wired();
       const b = await w.t.newWorkspace('b');
       // B's room exists in LiveKit, its webhooks have not arrived; A planted a call of that name.
-      const sink = w.lk.sink;
-      w.lk.sink = undefined;
-      w.lk.addRoom({ name: 'victim', metadata: { workspaceId: b.id } });
-      w.lk.addParticipant('victim', { identity: AGENT, kind: 'agent', tracks: ['TR_a'] });
-      w.lk.addParticipant('victim', { identity: 'sip_+1', kind: 'sip', tracks: ['TR_c'] });
-      w.lk.sink = sink;
+      withoutWebhooks(w, (x) => {
+        x.lk.addRoom({ name: 'victim', metadata: { workspaceId: b.id } });
+        x.lk.addParticipant('victim', { identity: AGENT, kind: 'agent', tracks: ['TR_a'] });
+        x.lk.addParticipant('victim', { identity: 'sip_+1', kind: 'sip', tracks: ['TR_c'] });
+      });
       await postAgentEvents(w.t.app, 'victim', [turn('customer', 'hi', w.t.clock.now)], { headers: w.t.ws.headers });
       const res = await post(w, 'victim', action, body);
       expect(res.statusCode).toBe(404);
@@ -198,21 +207,20 @@ describe('call control asks LiveKit first', () => {
   it('an owned call whose room name LiveKit now gives to another room (another sid) is a 404', async () => {
     w = await wired();
     await startCall(w, 'moved');
-    const sink = w.lk.sink;
-    w.lk.sink = undefined; // LiveKit's room_finished and the new room's webhooks are lost
-    w.lk.deleteRoom('moved');
-    w.lk.addRoom({ name: 'moved', metadata: { workspaceId: w.t.ws.id } });
-    w.lk.sink = sink;
+    // LiveKit's room_finished and the new room's webhooks are lost
+    withoutWebhooks(w, (x) => {
+      x.lk.deleteRoom('moved');
+      x.lk.addRoom({ name: 'moved', metadata: { workspaceId: x.t.ws.id } });
+    });
     for (const [action, body] of CONTROL) expect((await post(w, 'moved', action, body)).statusCode).toBe(404);
     expect(w.lk.deleted).toEqual(['moved']);
   });
 
   it('an unverified call whose room LiveKit confirms becomes owned on the spot, and the action goes through', async () => {
     w = await wired();
-    const sink = w.lk.sink;
-    w.lk.sink = undefined;
-    w.lk.addRoom({ name: 'mine', metadata: { workspaceId: w.t.ws.id } });
-    w.lk.sink = sink;
+    withoutWebhooks(w, (x) => {
+      x.lk.addRoom({ name: 'mine', metadata: { workspaceId: x.t.ws.id } });
+    });
     await postAgentEvents(w.t.app, 'mine', [turn('customer', 'hi', w.t.clock.now)], { headers: w.t.ws.headers });
     expect((await post(w, 'mine', 'end-call')).statusCode).toBe(200);
     expect(w.lk.deleted).toEqual(['mine']);
@@ -251,10 +259,9 @@ describe('signed agent requests are bound to one room', () => {
 
   it('before LiveKit has bound the room, ListRooms decides; without it, x-workspace-id names an unverified call', async () => {
     w = await wired();
-    const sink = w.lk.sink;
-    w.lk.sink = undefined;
-    w.lk.addRoom({ name: 'listed', metadata: { workspaceId: w.t.ws.id } });
-    w.lk.sink = sink;
+    withoutWebhooks(w, (x) => {
+      x.lk.addRoom({ name: 'listed', metadata: { workspaceId: x.t.ws.id } });
+    });
     const listed = await postAgentEvents(w.t.app, 'listed', [turn('agent', 'hi', w.t.clock.now)], { signedFor: undefined });
     expect(listed.statusCode).toBe(202);
     expect(await recordOf(w, w.t.ws, 'listed')).toMatchObject({ ownership: 'owned' });
