@@ -47,9 +47,17 @@ export interface Call {
   workspaceId: string;
   roomName: string;
   roomSid: string;
+  /**
+   * The room sid the agent worker said the call is in, unproven (see RoomSidClaim): it routes later events
+   * of that room here and keeps another room's webhooks from adopting the call; never proof of ownership.
+   * Optional: calls stored before it existed lack it.
+   */
+  claimedRoomSid?: string;
   roomCreatedAt: number | null;
   /** Earliest event time seen; the start time until the room's creation time is known. */
   firstEventAt: number;
+  /** Latest event time seen (source clocks). Optional: calls stored before it existed lack it. */
+  lastEventAt?: number;
   /** Server time of the last event applied; drives stale expiry. */
   lastActivityAt: number;
   endedAt: number | null;
@@ -100,6 +108,7 @@ export function newCall(id: string, workspaceId: string, roomName: string, first
     roomSid: '',
     roomCreatedAt: null,
     firstEventAt,
+    lastEventAt: firstEventAt,
     lastActivityAt: now,
     endedAt: null,
     endReason: null,
@@ -116,6 +125,11 @@ export function newCall(id: string, workspaceId: string, roomName: string, first
     humanTakeover: null,
     transferResult: null,
   };
+}
+
+/** The room sid that identifies the call's room for routing: LiveKit's, else the worker's claim ('' if none). */
+export function routingSidOfCall(call: Call): string {
+  return call.roomSid || call.claimedRoomSid || '';
 }
 
 export function isActive(call: Call): boolean {
@@ -200,11 +214,24 @@ export function compareTurns(a: Turn, b: Turn): number {
   return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/**
+ * The earliest end wins, except that `superseded` is livecalls' inference (another room of the name began, so
+ * this room's `room_finished` was lost): any other end, LiveKit's above all, replaces it whatever its time, and
+ * it never replaces one. A superseded call ended at its last event (see applyEvent), which every delivery
+ * order agrees on.
+ */
 function end(call: Call, at: number, reason: EndReason): void {
-  if (call.endedAt === null || at < call.endedAt) {
+  const inferred = reason === 'superseded';
+  const wasInferred = call.endReason === 'superseded';
+  if (call.endedAt === null || (wasInferred && !inferred) || (inferred === wasInferred && at < call.endedAt)) {
     call.endedAt = at;
     call.endReason = reason;
   }
+}
+
+/** When a call of a room whose `room_finished` was lost ended, as far as livecalls knows: its last event. */
+export function lastEventOf(call: Call): number {
+  return call.lastEventAt ?? call.firstEventAt;
 }
 
 /**
@@ -224,7 +251,13 @@ function copyForUpdate(call: Call): Call {
  */
 export function applyEvent(input: Call, event: CallEvent, now: number): Call {
   const call = copyForUpdate(input);
+  const claim = event.roomSidClaim;
+  if (claim && !call.roomSid) {
+    if (claim.proven) call.roomSid = claim.sid;
+    else if (!call.claimedRoomSid) call.claimedRoomSid = claim.sid;
+  }
   call.firstEventAt = Math.min(call.firstEventAt, event.at);
+  if (event.type !== 'call_ended') call.lastEventAt = Math.max(lastEventOf(call), event.at);
   call.lastActivityAt = Math.max(call.lastActivityAt, now);
   switch (event.type) {
     case 'room_started':
@@ -269,5 +302,6 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       );
       break;
   }
+  if (call.endReason === 'superseded' && call.endedAt !== null) call.endedAt = Math.max(call.endedAt, lastEventOf(call));
   return call;
 }

@@ -34,9 +34,22 @@ export interface ParticipantRef {
   attributes: Readonly<Record<string, string>>;
 }
 
+/**
+ * The LiveKit room sid a source that is not LiveKit says an event belongs to (the agent worker knows its
+ * room's sid). `proven` only when the request was signed with the LiveKit project's key pair and the sid is
+ * the one LiveKit bound the room name to: then it counts as LiveKit's word. Unproven, it only routes the
+ * event among the workspace's own calls of the name; it never gives a call a room sid (see call.ts: sids
+ * are the proof of ownership).
+ */
+export interface RoomSidClaim {
+  sid: string;
+  proven: boolean;
+}
+
 interface Base {
   id: string;
   at: number;
+  roomSidClaim?: RoomSidClaim;
 }
 
 export type CallEvent =
@@ -65,10 +78,16 @@ export type EndReason = 'room_finished' | 'ended_by_api' | 'stale' | 'superseded
 
 export type TransferOutcome = 'accepted' | 'failed';
 
-/** The LiveKit room sid an event names, if any (agent events never do). */
+/** The LiveKit room sid an event names on LiveKit's word, if any: a webhook's room, or a proven claim. */
 export function roomSidOf(event: CallEvent): string | null {
   if ('room' in event && event.room && event.room.sid) return event.room.sid;
+  if (event.roomSidClaim?.proven) return event.roomSidClaim.sid;
   return null;
+}
+
+/** The room sid that decides which call an event goes to: LiveKit's word, else what the source claims. */
+export function routingSidOf(event: CallEvent): string | null {
+  return roomSidOf(event) ?? event.roomSidClaim?.sid ?? null;
 }
 
 export function roomOf(event: CallEvent): RoomRef | null {

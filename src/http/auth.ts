@@ -19,6 +19,8 @@ export interface AuthContext {
   principal: string;
   /** True when LiveKit itself bound the room to `workspaceId` (a signed request for a room it knows). */
   ownerProven?: boolean;
+  /** With `ownerProven`: the sid of the room LiveKit bound the name to (a body's `roomSid` equal to it is proven). */
+  roomSid?: string;
 }
 
 declare module 'fastify' {
@@ -99,14 +101,14 @@ async function signedWorkspace(
 ): Promise<AuthContext> {
   const principal = `livekit:${project.apiKey}`;
   const named = header(request, 'x-workspace-id');
-  const proven = (workspaceId: string): AuthContext => {
+  const proven = (workspaceId: string, roomSid: string): AuthContext => {
     if (named && named !== workspaceId) throw new AppError('forbidden', 'the room belongs to another workspace');
-    return { workspaceId, principal, ownerProven: true };
+    return { workspaceId, principal, ownerProven: true, ...(roomSid ? { roomSid } : {}) };
   };
   // Rooms of this project only: a name means nothing across projects. A finished room's record says nothing
   // of a new room of the same name.
   const owner = await services.ownership.owner(project.apiKey, roomName);
-  if (owner && !owner.ended) return proven(owner.workspaceId);
+  if (owner && !owner.ended) return proven(owner.workspaceId, owner.roomSid);
   // Not bound (its webhooks may still be on their way): LiveKit's own ListRooms can say.
   const control = project.control;
   const room = control ? await control.getRoom(roomName) : undefined;
@@ -119,7 +121,7 @@ async function signedWorkspace(
     (await services.projects.mayTouch(listed, project.apiKey))
   ) {
     await adoptListedRoom(services.calls, control, listed, room, project.apiKey, services.clock());
-    return proven(listed);
+    return proven(listed, room.sid);
   }
   if (!named) {
     throw new AppError(

@@ -4,7 +4,7 @@
  * (epoch ms, the worker's clock; it orders transcript turns).
  */
 import { z } from 'zod';
-import type { CallEvent } from '../domain/events.ts';
+import type { CallEvent, RoomSidClaim } from '../domain/events.ts';
 import { MAX_TIME_MS, isStorableText } from '../domain/limits.ts';
 
 export const MAX_EVENTS_PER_BATCH = 100;
@@ -53,19 +53,34 @@ export const agentEventSchema = z.discriminatedUnion('type', [
     .refine((e) => e.name !== undefined || e.phone !== undefined, { message: 'customer_info needs name or phone', path: ['name'] }),
 ]);
 
-export const agentEventsBodySchema = z.object({ events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH) }).strict();
+export const agentEventsBodySchema = z
+  .object({
+    roomSid: z
+      .string()
+      .regex(/^RM_[A-Za-z0-9]{1,60}$/, 'roomSid must be a LiveKit room sid such as RM_xxxxxxxxxxxx')
+      .optional()
+      .describe(
+        "the LiveKit room's sid (`ctx.room.sid` in the worker): the events go to the call of that room, even when the room name was reused. Recommended",
+      ),
+    events: z.array(agentEventSchema).min(1).max(MAX_EVENTS_PER_BATCH),
+  })
+  .strict();
 
 export type AgentEvent = z.infer<typeof agentEventSchema>;
 
-/** Agent ids are the client's; scoping them by room keeps two rooms' "turn-1" apart. */
-export function toCallEvent(roomName: string, e: AgentEvent): CallEvent {
-  const id = `agent:${roomName}:${e.id}`;
+/**
+ * Agent ids are the client's: the store deduplicates them within the call they go to (a worker may number
+ * turns per call), and the room name in the id keeps turn ids apart across rooms. `claim`: the batch's
+ * `roomSid`, proven or not (see RoomSidClaim).
+ */
+export function toCallEvent(roomName: string, e: AgentEvent, claim?: RoomSidClaim): CallEvent {
+  const base = { id: `agent:${roomName}:${e.id}`, at: e.createdAt, ...(claim ? { roomSidClaim: claim } : {}) };
   switch (e.type) {
     case 'transcript':
-      return { type: 'transcript', id, at: e.createdAt, role: e.role, content: e.content };
+      return { ...base, type: 'transcript', role: e.role, content: e.content };
     case 'transfer_requested':
-      return { type: 'transfer_requested', id, at: e.createdAt, reason: e.reason };
+      return { ...base, type: 'transfer_requested', reason: e.reason };
     case 'customer_info':
-      return { type: 'customer_info', id, at: e.createdAt, name: e.name ?? null, phone: e.phone ?? null };
+      return { ...base, type: 'customer_info', name: e.name ?? null, phone: e.phone ?? null };
   }
 }

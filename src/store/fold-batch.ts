@@ -3,8 +3,8 @@
  * Synchronous and pure: a backend first loads what the batch can touch (the room's active call, its last
  * ended call, the calls of the room sids the batch names), folds, then writes the result atomically.
  */
-import { isActive, newCall, type Call, type Turn } from '../domain/call.ts';
-import { roomSidOf, type CallEvent } from '../domain/events.ts';
+import { isActive, lastEventOf, newCall, routingSidOfCall, type Call, type Turn } from '../domain/call.ts';
+import { routingSidOf, type CallEvent } from '../domain/events.ts';
 import { routeEvent } from '../domain/routing.ts';
 import type { CallChange, CallFolder, IngestResult } from './types.ts';
 
@@ -16,15 +16,29 @@ export interface RoomSnapshot {
 }
 
 export interface FoldedBatch extends IngestResult {
-  /** Ids of the events applied (to be remembered as seen). */
+  /** Dedupe keys (`seenKey`) of the events applied, to be remembered as seen. */
   appliedIds: string[];
   /** Transcript turns added, per call id. */
   turns: { callId: string; turn: Turn }[];
 }
 
-/** The room sids a batch names: what a backend must load into `bySid`. */
+/** The room sids a batch names (LiveKit's or claimed): what a backend must load into `bySid`. */
 export function sidsOf(events: readonly CallEvent[]): string[] {
-  return [...new Set(events.map(roomSidOf).filter((s): s is string => s !== null))];
+  return [...new Set(events.map(routingSidOf).filter((s): s is string => s !== null))];
+}
+
+/**
+ * What an event's id is deduplicated by: the id within the call it went to. Ids are the source's (a worker
+ * may number its turns "turn-1", "turn-2" in every call), so a reused room name's next call must not see
+ * the last call's ids as already applied.
+ */
+export function seenKey(callId: string, eventId: string): string {
+  return `${callId}/${eventId}`;
+}
+
+/** The dedupe keys a batch could hit, given the calls it may go to: what a backend must look up. */
+export function seenKeysOf(events: readonly CallEvent[], callIds: readonly string[]): string[] {
+  return callIds.flatMap((callId) => events.map((e) => seenKey(callId, e.id)));
 }
 
 export function foldBatch(
@@ -55,34 +69,46 @@ export function foldBatch(
     }
   };
 
+  /** Ends a call whose room another room of the name replaced (its `room_finished` was lost): at its last event. */
+  const superseded = (call: Call, cause: CallEvent): Call =>
+    folder.apply(call, { type: 'call_ended', id: `superseded:${cause.id}`, at: lastEventOf(call), reason: 'superseded' }, now);
+  let applied = 0;
+
   for (const event of events) {
-    if (batchSeen.has(event.id) || seen(event.id)) {
+    const sid = routingSidOf(event);
+    const bySid = !sid
+      ? undefined
+      : live && routingSidOfCall(live) === sid
+        ? live
+        : latestEnded && routingSidOfCall(latestEnded) === sid
+          ? latestEnded
+          : (current(snapshot.bySid.get(sid)) ?? [...touched.values()].find((c) => routingSidOfCall(c.after) === sid)?.after);
+    const route = routeEvent({ active: live, bySid, latestEnded }, event);
+    if (route.kind === 'drop') {
+      applied++;
+      continue;
+    }
+    const before = route.kind === 'existing' ? route.call : undefined;
+    const target = before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at, now);
+    const key = seenKey(target.id, event.id);
+    if (before && (batchSeen.has(key) || seen(key))) {
       duplicates++;
       continue;
     }
-    batchSeen.add(event.id);
-    appliedIds.push(event.id);
-    const sid = roomSidOf(event);
-    const bySid = !sid
-      ? undefined
-      : live?.roomSid === sid
-        ? live
-        : latestEnded?.roomSid === sid
-          ? latestEnded
-          : (current(snapshot.bySid.get(sid)) ?? [...touched.values()].find((c) => c.after.roomSid === sid)?.after);
-    const route = routeEvent({ active: live, bySid, latestEnded }, event);
-    if (route.kind === 'drop') continue;
-    if (route.kind === 'new' && route.supersede) {
-      const superseded = { type: 'call_ended', id: `superseded:${event.id}`, at: event.at, reason: 'superseded' } as const;
-      settle(route.supersede, folder.apply(route.supersede, superseded, now));
+    batchSeen.add(key);
+    appliedIds.push(key);
+    applied++;
+    let next = folder.apply(target, event, now);
+    if (route.kind === 'new') {
+      if (route.supersede) settle(route.supersede, superseded(route.supersede, event));
+      // A room older than one already known had finished by then: its call starts ended.
+      if (route.endedBy) next = superseded(next, event);
     }
-    const before = route.kind === 'existing' ? route.call : undefined;
-    const next = folder.apply(before ?? newCall(folder.newCallId(), workspaceId, roomName, event.at, now), event, now);
     settle(before, next);
     if (event.type === 'transcript')
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
   const finish = folder.finish;
   const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after) } : c));
-  return { applied: appliedIds.length, duplicates, changes, appliedIds, turns };
+  return { applied, duplicates, changes, appliedIds, turns };
 }

@@ -89,8 +89,10 @@ export async function postAgentEvents(
   events: AgentEventInput[],
   /** `signedFor`: the x-workspace-id sent beside the signature (omitted when undefined); `room`: the grant (default: the path's room). */
   auth: { headers: Record<string, string> } | { signedFor: string | undefined; room?: string | null; key?: string; secret?: string },
+  /** Other top-level body fields, e.g. `roomSid`. */
+  extra: Record<string, unknown> = {},
 ): Promise<LightMyRequestResponse> {
-  const payload = JSON.stringify({ events });
+  const payload = JSON.stringify({ ...extra, events });
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if ('headers' in auth) Object.assign(headers, auth.headers);
   else {

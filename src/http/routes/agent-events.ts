@@ -18,7 +18,7 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
           tags: ['ingest'],
           summary: 'Send agent events (1 to 100) for a call',
           description:
-            'Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the room; resending is safe. 202 once the events are durable.',
+            'Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the call; resending is safe. With `roomSid` (the LiveKit room sid), events go to the call of that room even when the room name is reused. 202 once the events are durable.',
           params: roomParamsSchema,
           body: agentEventsBodySchema,
           response: {
@@ -28,9 +28,12 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { workspaceId, ownerProven } = authOf(request);
+        const { workspaceId, ownerProven, roomSid: boundSid } = authOf(request);
         const { roomName } = request.params;
-        const events = request.body.events.map((e) => toCallEvent(roomName, e));
+        const { roomSid } = request.body;
+        // LiveKit's word only when a signed request names the sid LiveKit bound the room to; otherwise it routes.
+        const claim = roomSid ? { sid: roomSid, proven: Boolean(ownerProven && boundSid === roomSid) } : undefined;
+        const events = request.body.events.map((e) => toCallEvent(roomName, e, claim));
         // Asserted, not proven: refused if LiveKit bound the room elsewhere; a new call of it stays unverified.
         if (!ownerProven) await services.ownership.admitAgentEvents(workspaceId, roomName);
         const result = await services.calls.ingest(workspaceId, roomName, events, 'agent');

@@ -40,6 +40,12 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   const selectBySid = db.prepare<[string, string], CallRow>(
     "SELECT state FROM calls WHERE workspace_id = ? AND room_sid = ? AND room_sid <> ''",
   );
+  // A worker's claimed sid (never proof, so not in room_sid): among the room name's recent calls, which are
+  // the only ones a worker still sends events for.
+  const selectByClaimedSid = db.prepare<[string, string, string], CallRow>(
+    `SELECT state FROM (SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? ORDER BY active DESC, ended_at DESC LIMIT 20)
+     WHERE json_extract(state, '$.claimedRoomSid') = ?`,
+  );
   const selectLatestEnded = db.prepare<[string, string], CallRow>(
     'SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? AND active = 0 ORDER BY ended_at DESC LIMIT 1',
   );
@@ -108,7 +114,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
     (workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): IngestResult => {
       const bySid = new Map<string, Call>();
       for (const sid of sidsOf(events)) {
-        const call = parse(selectBySid.get(workspaceId, sid));
+        const call = parse(selectBySid.get(workspaceId, sid) ?? selectByClaimedSid.get(workspaceId, roomName, sid));
         if (call) bySid.set(sid, call);
       }
       const snapshot = {

@@ -18,7 +18,7 @@ import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
 import { isOutage, within } from '../unavailable.ts';
-import { foldBatch, sidsOf } from '../fold-batch.ts';
+import { foldBatch, seenKeysOf, sidsOf } from '../fold-batch.ts';
 import type { CallEvent } from '../../domain/events.ts';
 import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
 import { addFeedOps } from './feed.ts';
@@ -115,12 +115,10 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       const activeKey = w.key(k(ws, 'active'));
       const endedKey = w.key(k(ws, 'ended', roomName));
       const sids = sidsOf(events);
-      const seenKeys = events.map((e) => k(ws, 'seen', e.id));
-      const [liveId, endedId, sidIds, seenFlags] = await Promise.all([
+      const [liveId, endedId, sidIds] = await Promise.all([
         redis.hget(k(ws, 'active'), roomName),
         redis.get(k(ws, 'ended', roomName)),
         sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
-        redis.mget(...seenKeys),
       ]);
       w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
       sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
@@ -138,7 +136,11 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         if (call) bySid.set(s, call);
       });
       const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
-      const seen = new Set(events.filter((_, i) => seenFlags[i] !== null).map((e) => e.id));
+      // Ids are deduplicated per call (fold-batch.ts): look them up for every call the batch may go to.
+      const candidates = [...new Set([...calls.keys(), ...(latestEnded ? [latestEnded.id] : [])])];
+      const seenKeys = seenKeysOf(events, candidates);
+      const seenFlags = seenKeys.length ? await redis.mget(...seenKeys.map((key) => k(ws, 'seen', key))) : [];
+      const seen = new Set(seenKeys.filter((_, i) => seenFlags[i] !== null));
       const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
       const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
 
@@ -163,6 +165,8 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
         const viewKey = w.key(k(ws, 'view', after.id));
         if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
+        // A worker's claimed sid routes only within the workspace (never `sidws:`, which says who owns a room).
+        else if (after.claimedRoomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.claimedRoomSid)), op: 'set', v: after.id, ex: DAY_S });
         // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
         const room = after.roomName;
         if (isActive(after)) {
