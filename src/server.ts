@@ -56,7 +56,11 @@ async function main(): Promise<void> {
 
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   await bootstrapFirstWorkspace(services, `http://${host}:${config.port}`);
-  if (!services.signature) services.log.warn('LIVEKIT_API_KEY/LIVEKIT_API_SECRET not set: LiveKit webhooks will be refused');
+  if (!services.signature) {
+    services.log.warn(
+      'LIVEKIT_API_KEY/LIVEKIT_API_SECRET not set: LiveKit webhooks will be refused; `livecalls simulate` (run with the same data directory) works',
+    );
+  }
   if (!services.control) services.log.warn('LIVEKIT_URL not set: end-call answers 503 (call control not configured)');
   try {
     await app.listen({ port: config.port, host: config.host });

@@ -13,7 +13,7 @@ import { ConfigError } from './config.ts';
 import type { CallControl } from './control/livekit.ts';
 import { LiveKitProjects } from './control/projects.ts';
 import { RoomOwnership } from './calls/ownership.ts';
-import { loadServerSecret, type ServerSecret } from './control/secrets.ts';
+import { loadServerSecret, SIMULATION_KEY, type ServerSecret } from './control/secrets.ts';
 import type { LiveKitSignature } from './ingest/signature.ts';
 import { LiveHub } from './live/hub.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -91,10 +91,13 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   calls.onChange('webhooks', webhooks.onChange);
   const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
   const { url, apiKey, apiSecret } = config.livekit;
+  const liveKitConfigured = Boolean(apiKey && apiSecret);
   const projects = new LiveKitProjects({
     tenants: stores.tenants,
     secret,
-    fallback: apiKey && apiSecret ? { url, apiKey, apiSecret } : undefined,
+    // Without LiveKit, only the simulator's key pair (see SIMULATION_KEY): the quick start can be simulated.
+    fallback:
+      apiKey && apiSecret ? { url, apiKey, apiSecret } : { url: undefined, apiKey: SIMULATION_KEY, apiSecret: secret.simulationSecret },
   });
   calls.projectMayTouch = (workspaceId, project) => projects.mayTouch(workspaceId, project);
   const ownership = new RoomOwnership({
@@ -109,7 +112,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     },
   });
   calls.ownership = ownership;
-  const signature = projects.fallback?.signature;
+  const signature = liveKitConfigured ? projects.fallback?.signature : undefined;
   const control = projects.fallback?.control;
   const actions = new CallActions({ service: calls, calls: stores.calls, projects, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });
   const reconciler = createReconciler({ stores, service: calls, projects, clock, everyMs: config.reconcileEveryMs, log });

@@ -1,13 +1,16 @@
 /**
  * `npm run demo`: livecalls with live calls on a fresh clone, no LiveKit needed. Creates a "demo" workspace
- * and key in a store of its own (`demo/` inside LIVECALLS_DATA_DIR, so ./data/demo by default), starts the
- * real server on it as a child process, prints the credentials and a curl line, then simulates calls round
- * after round until Ctrl-C, hangs them up and stops the server.
+ * and key in a store of its own (`demo/` inside LIVECALLS_DATA_DIR, so ./data/demo by default), starts a
+ * SIMULATED LiveKit server API (src/simulate/livekit) that holds the simulated rooms, starts the real server
+ * on it as a child process (LIVEKIT_URL pointing at the simulated API, so end-call, takeover and transfer
+ * work on the demo's calls), prints the credentials and a curl line, then simulates calls round after round
+ * until Ctrl-C, hangs them up and stops both.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { startLiveKitStandIn, type LiveKitStandIn } from '../simulate/livekit/server.ts';
 import { runSimulation } from '../simulate/simulator.ts';
 import { openEmbeddedTenants } from '../store/embedded/index.ts';
 import { localUrl, progressPrinter, summary } from './simulate.ts';
@@ -94,12 +97,16 @@ async function main(): Promise<number> {
     store.close();
   }
 
+  // The demo's rooms live here: livecalls' call control reaches them as it would reach LiveKit.
+  const livekit: LiveKitStandIn = await startLiveKitStandIn(livekitKey, livekitSecret);
+  say(`livecalls demo: simulated LiveKit server API on ${livekit.url} (the demo's rooms only; not LiveKit)`);
   say(`livecalls demo: starting the server on ${url} (data in ${dataDir})`);
   const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: {
       ...process.env,
       LIVECALLS_DATA_DIR: dataDir,
+      LIVEKIT_URL: livekit.url,
       LIVEKIT_API_KEY: livekitKey,
       LIVEKIT_API_SECRET: livekitSecret,
       PORT: String(port),
@@ -148,6 +155,7 @@ async function main(): Promise<number> {
   } catch (err) {
     process.stderr.write(`livecalls demo: ${err instanceof Error ? err.message : String(err)}\n`);
     server.kill('SIGKILL');
+    await livekit.close();
     return 1;
   }
   say();
@@ -157,6 +165,7 @@ async function main(): Promise<number> {
   say();
   say(`  curl -s ${url}/v2/api/active-calls -H 'x-api-key: ${apiKey}' -H 'x-workspace-id: ${workspaceId}'`);
   say(`  API docs: ${url}/docs`);
+  say(`  Dashboard: ${url}/  (End call, Take over and Transfer act on the simulated rooms)`);
   say();
 
   let failed = false;
@@ -168,6 +177,7 @@ async function main(): Promise<number> {
       workspaceId,
       livekitKey,
       livekitSecret,
+      livekit,
       signal: controller.signal,
       onProgress: (p) => printer.update(p),
     });
@@ -185,6 +195,7 @@ async function main(): Promise<number> {
     await serverExit;
     clearTimeout(force);
   }
+  await livekit.close();
   say('livecalls demo: stopped');
   return crashed || failed ? 1 : 0;
 }

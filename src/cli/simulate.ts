@@ -1,8 +1,12 @@
 /**
  * `livecalls simulate`: runs scripted calls against a livecalls server through its real ingest routes,
- * signed with the same LiveKit key pair as the server's, and shows progress on one line.
+ * signed with the same LiveKit key pair as the server's (or, when neither has one, the simulation key pair
+ * derived from the server secret), and shows progress on one line.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadServerSecret, SECRET_FILE, SIMULATION_KEY } from '../control/secrets.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { runSimulation, type Progress, type Stats } from '../simulate/simulator.ts';
@@ -43,7 +47,8 @@ function urlFlag(text: string): string {
 }
 
 export function formatProgress(p: Progress, total: number): string {
-  return `calls ${p.started}/${total} started, ${p.active} active, ${p.ended} ended, ${p.events} events, ${p.errors} errors`;
+  const failed = p.failed ? `, ${p.failed} failed` : '';
+  return `calls ${p.started}/${total} started, ${p.active} active, ${p.ended} ended${failed}, ${p.events} events, ${p.errors} errors`;
 }
 
 export interface ProgressPrinter {
@@ -55,7 +60,7 @@ export interface ProgressPrinter {
 /** One line redrawn in place on a terminal; a line every few seconds when output goes to a file or pipe. */
 export function progressPrinter(stream: NodeJS.WriteStream, total: number, prefix = ''): ProgressPrinter {
   const tty = stream.isTTY === true;
-  let latest: Progress = { started: 0, active: 0, ended: 0, events: 0, errors: 0 };
+  let latest: Progress = { started: 0, active: 0, ended: 0, failed: 0, events: 0, errors: 0 };
   let shown = '';
   const render = (final: boolean): void => {
     const line = `${prefix}${formatProgress(latest, total)}`;
@@ -79,7 +84,8 @@ export function progressPrinter(stream: NodeJS.WriteStream, total: number, prefi
 
 export function summary(stats: Stats): string {
   const secs = (stats.elapsedMs / 1000).toFixed(1);
-  return `${stats.ended} call${stats.ended === 1 ? '' : 's'}, ${stats.events} events, ${stats.errors} errors in ${secs}s`;
+  const failed = stats.failed ? ` (${stats.failed} failed)` : '';
+  return `${stats.ended} call${stats.ended === 1 ? '' : 's'} completed${failed}, ${stats.events} events, ${stats.errors} errors in ${secs}s`;
 }
 
 function parse(args: string[]) {
@@ -104,6 +110,23 @@ function parse(args: string[]) {
   }
 }
 
+/**
+ * What the simulator signs with: the server's LiveKit key pair when it is configured here, else the
+ * simulation key pair the server accepts while it has no LiveKit (derived from its server secret, read from
+ * the same data directory or LIVECALLS_SECRET).
+ */
+function simulatorKeyPair(config: Readonly<Config>): { livekitKey: string; livekitSecret: string } {
+  const { apiKey, apiSecret } = config.livekit;
+  if (apiKey && apiSecret) return { livekitKey: apiKey, livekitSecret: apiSecret };
+  if (apiKey || apiSecret) throw new ConfigError("set both LIVEKIT_API_KEY and LIVEKIT_API_SECRET (the server's pair), or neither");
+  if (!config.secret && !existsSync(path.join(config.dataDir, SECRET_FILE))) {
+    throw new ConfigError(
+      `no LiveKit key pair is set and ${path.resolve(config.dataDir)} holds no server secret: start the server first (npm start) and run the simulator from the same directory (or with the same LIVECALLS_DATA_DIR), or set LIVEKIT_API_KEY and LIVEKIT_API_SECRET to the server's pair`,
+    );
+  }
+  return { livekitKey: SIMULATION_KEY, livekitSecret: loadServerSecret(config.secret, config.dataDir).simulationSecret };
+}
+
 export async function simulateCommand(args: string[]): Promise<void> {
   const values = parse(args);
   const calls = intFlag(values.calls, '--calls', 1, 100_000);
@@ -119,12 +142,7 @@ export async function simulateCommand(args: string[]): Promise<void> {
   const apiKey = values['api-key']?.trim() || undefined;
   const config = loadConfig();
   const baseUrl = urlFlag(values.url ?? localUrl(config));
-  const { apiKey: livekitKey, apiSecret: livekitSecret } = config.livekit;
-  if (!livekitKey || !livekitSecret) {
-    throw new ConfigError(
-      "LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set (the same pair as the server's): the simulator signs its webhooks with them",
-    );
-  }
+  const { livekitKey, livekitSecret } = simulatorKeyPair(config);
 
   process.stdout.write(
     `simulating ${calls} call${calls === 1 ? '' : 's'} against ${baseUrl} (workspace ${workspaceId}, ${concurrency} at once, ~${turnDelayMs} ms between turns)\n`,
@@ -158,6 +176,7 @@ export async function simulateCommand(args: string[]): Promise<void> {
   }
   printer.done(stats);
   process.stdout.write(`done: ${summary(stats)}\n`);
+  if (stats.fatal) throw new AppError('service_unavailable', `stopped: ${stats.fatal}`);
   if (stats.errors > 0) {
     throw new AppError('service_unavailable', `${stats.errors} request(s) failed; the first: ${stats.firstError ?? 'unknown error'}`);
   }

@@ -15,16 +15,27 @@ import path from 'node:path';
 export const SECRET_FILE = 'server-secret';
 const SEALED = /^v1\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]*)\.([A-Za-z0-9_-]{22})$/;
 
+/**
+ * The API key of the simulation key pair: with no LiveKit configured, livecalls accepts webhooks and signed
+ * agent requests made with this key and a secret derived from the server secret, so that `livecalls
+ * simulate`, run beside the server (same data directory or LIVECALLS_SECRET), works on the quick start. Real
+ * LiveKit never signs with it; configuring LIVEKIT_API_KEY/SECRET turns it off.
+ */
+export const SIMULATION_KEY = 'livecalls-simulation';
+
 export class ServerSecret {
   private readonly sealKey: Buffer;
   /** The key stream tokens are signed with. */
   readonly streamTokenKey: Buffer;
+  /** The simulation key pair's secret (see SIMULATION_KEY). */
+  readonly simulationSecret: string;
 
   constructor(secret: string) {
     if (secret.length < 32) throw new Error('LIVECALLS_SECRET must be at least 32 characters');
     const derive = (purpose: string) => Buffer.from(hkdfSync('sha256', secret, 'livecalls', purpose, 32));
     this.sealKey = derive('seal-v1');
     this.streamTokenKey = derive('stream-token-v1');
+    this.simulationSecret = derive('simulation-livekit-v1').toString('base64url');
   }
 
   /** `v1.<iv>.<ciphertext>.<tag>` (base64url); `context` (e.g. the workspace id) is bound in as associated data. */

@@ -214,19 +214,39 @@ export function compareTurns(a: Turn, b: Turn): number {
   return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** LiveKit's webhook times are whole seconds: a `room_finished` this close before an API end may follow from it. */
+const WEBHOOK_TIME_GRAIN_MS = 1_000;
+
+type End = { at: number; reason: EndReason };
+
 /**
- * The earliest end wins, except that `superseded` is livecalls' inference (another room of the name began, so
- * this room's `room_finished` was lost): any other end, LiveKit's above all, replaces it whatever its time, and
- * it never replaces one. A superseded call ended at its last event (see applyEvent), which every delivery
- * order agrees on.
+ * Which of two ends of a call stands, whatever order they came in. The earliest, except:
+ *  - `superseded` is livecalls' inference (another room of the name began, so this room's `room_finished`
+ *    was lost): any other end, LiveKit's above all, replaces it whatever its time, and it never replaces one;
+ *    between two, the later stands, as a superseded call ends at its last event (see applyEvent);
+ *  - an end-call through the API deletes the room, and LiveKit's `room_finished` for it follows, stamped to
+ *    the whole second: a `room_finished` less than a second before the API's end, or after it, is that
+ *    consequence, and the call stays `ended_by_api`.
+ * Equal times are decided by the reason's name, so the result never depends on arrival order.
  */
+function standingEnd(a: End, b: End): End {
+  const inferred = (e: End) => e.reason === 'superseded';
+  if (inferred(a) !== inferred(b)) return inferred(a) ? b : a;
+  if (inferred(a)) return a.at >= b.at ? a : b;
+  const api = a.reason === 'ended_by_api' ? a : b.reason === 'ended_by_api' ? b : undefined;
+  const lk = a.reason === 'room_finished' ? a : b.reason === 'room_finished' ? b : undefined;
+  if (api && lk) return lk.at >= api.at - WEBHOOK_TIME_GRAIN_MS ? api : lk;
+  if (a.at !== b.at) return a.at < b.at ? a : b;
+  return a.reason <= b.reason ? a : b;
+}
+
 function end(call: Call, at: number, reason: EndReason): void {
-  const inferred = reason === 'superseded';
-  const wasInferred = call.endReason === 'superseded';
-  if (call.endedAt === null || (wasInferred && !inferred) || (inferred === wasInferred && at < call.endedAt)) {
-    call.endedAt = at;
-    call.endReason = reason;
-  }
+  const next =
+    call.endedAt === null || call.endReason === null
+      ? { at, reason }
+      : standingEnd({ at: call.endedAt, reason: call.endReason }, { at, reason });
+  call.endedAt = next.at;
+  call.endReason = next.reason;
 }
 
 /** When a call of a room whose `room_finished` was lost ended, as far as livecalls knows: its last event. */

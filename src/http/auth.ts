@@ -75,7 +75,7 @@ export function requireAgent(services: Services) {
         'unauthorized',
         services.signature
           ? 'invalid LiveKit signature: signed by an API key livecalls does not know'
-          : 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured',
+          : 'LiveKit signatures are not accepted: LIVEKIT_API_KEY/SECRET are not configured (until then only `livecalls simulate` is accepted)',
       );
     }
     const claims = await project.signature.verify(request.rawBody ?? '', authorization);

@@ -33,7 +33,7 @@ async function get<T>(path: string): Promise<T> {
 
 async function cli(args: string[], env: Record<string, string | undefined>): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/livecalls.js', 'simulate', ...args], { cwd: ROOT, env, timeout: 15_000 });
+    const { stdout, stderr } = await run(process.execPath, ['bin/livecalls.js', 'simulate', ...args], { cwd: ROOT, env, timeout: 90_000 });
     return { stdout, stderr, code: 0 };
   } catch (err) {
     const e = err as { stdout: string; stderr: string; code: number };
@@ -57,6 +57,41 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.kill();
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('simulating the quick start (a server without LiveKit)', () => {
+  it('works from the same data directory with no key pair set, through the simulation key pair', async () => {
+    const dir = tempDir('livecalls-quickstart-');
+    const store = openEmbeddedTenants(dir);
+    let ws: string;
+    let key: string;
+    try {
+      const workspace = await store.tenants.createWorkspace('quick', Date.now());
+      ws = workspace.id;
+      key = (await store.tenants.createKey(workspace.id, Date.now())).apiKey;
+    } finally {
+      store.close();
+    }
+    const bare = await startServer({ LIVECALLS_DATA_DIR: dir, LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '' });
+    try {
+      const env = { ...process.env, LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', LIVECALLS_DATA_DIR: dir };
+      const res = await cli(['--workspace', ws, '--url', bare.url, '--calls', '2', '--turn-delay', '10'], env);
+      expect(res.code, res.stderr).toBe(0);
+      expect(res.stdout).toMatch(/^calls 2\/2 started, 0 active, 2 ended, \d+ events, 0 errors$/m);
+      // Real LiveKit webhooks (another key) are still refused as not configured.
+      const foreign = await fetch(`${bare.url}/webhooks/livekit`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/webhook+json', authorization: 'Bearer x.eyJpc3MiOiJBUElyZWFsIn0.y' },
+        body: '{}',
+      });
+      expect(foreign.status).toBe(503);
+      const calls = await fetch(`${bare.url}/v2/api/active-calls`, { headers: { 'x-api-key': key, 'x-workspace-id': ws } });
+      expect(((await calls.json()) as { count: number }).count).toBe(0);
+    } finally {
+      await bare.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('call simulator', () => {
@@ -110,7 +145,16 @@ describe('call simulator', () => {
 
     controller.abort();
     const stats = await done;
-    expect(stats).toMatchObject({ calls: 4, started: 4, ended: 4, active: 0, errors: 0, firstError: undefined });
+    expect(stats).toMatchObject({
+      calls: 4,
+      started: 4,
+      ended: 4,
+      failed: 0,
+      active: 0,
+      errors: 0,
+      firstError: undefined,
+      fatal: undefined,
+    });
     // Per call: 3 webhooks in, one per turn, one customer_info, one per transfer request, 3 webhooks out.
     const expected = [...generated.values()].map((c) => {
       const transfers = SCRIPTS.find((s) => s.id === c.scenario)?.turns.filter((t) => t.transfer).length ?? 0;
@@ -122,19 +166,28 @@ describe('call simulator', () => {
 
   it('runs from the command line, and refuses bad input with a clear message', async () => {
     const env = { ...process.env, LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET };
-    const noKeys = { ...process.env, LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '' };
+    const emptyDir = tempDir('livecalls-simulate-empty-');
+    const noKeys = { ...process.env, LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', LIVECALLS_DATA_DIR: emptyDir };
+    // The server's own data directory, but the server has a LiveKit pair: the simulation pair is not accepted.
+    const wrongPair = { ...process.env, LIVEKIT_API_KEY: '', LIVEKIT_API_SECRET: '', LIVECALLS_DATA_DIR: dataDir };
     const base = ['--workspace', workspaceId, '--url', server.url];
-    const [ok, badCalls, noWorkspace, unsigned] = await Promise.all([
+    const [ok, badCalls, noWorkspace, unsigned, refused] = await Promise.all([
       cli([...base, '--calls', '2', '--turn-delay', '10'], env),
       cli([...base, '--calls', '0'], env),
       cli(['--calls', '2', '--url', server.url], env),
       cli([...base, '--calls', '2'], noKeys),
+      cli([...base, '--calls', '3', '--turn-delay', '10'], wrongPair),
     ]);
+    rmSync(emptyDir, { recursive: true, force: true });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/^calls 2\/2 started, 0 active, 2 ended, \d+ events, 0 errors$/m);
     expect(badCalls).toMatchObject({ code: 1, stderr: expect.stringContaining('--calls must be a whole number from 1 to 100000') });
     expect(noWorkspace).toMatchObject({ code: 1, stderr: expect.stringContaining('--workspace is required') });
-    expect(unsigned).toMatchObject({ code: 1, stderr: expect.stringContaining('LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be set') });
+    expect(unsigned).toMatchObject({ code: 1, stderr: expect.stringContaining('holds no server secret: start the server first') });
+    // Refused for its signature: it stops at once, says why, and no call counts as ended.
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("the server refused the simulator's LiveKit signature");
+    expect(refused.stdout).toMatch(/ 0 ended, \d+ failed/);
     expect((await get<{ count: number }>('/v2/api/active-calls')).count).toBe(0);
-  });
+  }, 180_000);
 });

@@ -33,7 +33,10 @@ export function livekitWebhookRoutes(services: Services): FastifyPluginAsync {
         const project = authorization ? await services.projects.forToken(authorization) : undefined;
         if (!project) {
           if (!services.signature) {
-            throw new AppError('webhooks_not_configured', 'webhooks are not configured: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+            throw new AppError(
+              'webhooks_not_configured',
+              'LiveKit webhooks are not configured: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET (until then only `livecalls simulate` is accepted)',
+            );
           }
           throw new AppError(
             'unauthorized',
