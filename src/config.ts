@@ -105,6 +105,13 @@ const schema = z
     if (env.LIVEKIT_URL && !env.LIVEKIT_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_KEY'], message: 'LIVEKIT_URL needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET' });
     }
+    if (env.LIVECALLS_LLM_URL && /^[a-z]+:\/\/[^/]*@/i.test(env.LIVECALLS_LLM_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIVECALLS_LLM_URL'],
+        message: 'no credentials in the URL: put the key in LIVECALLS_LLM_API_KEY',
+      });
+    }
     if (env.LIVECALLS_LLM_URL && !env.LIVECALLS_LLM_MODEL) {
       ctx.addIssue({
         code: 'custom',
