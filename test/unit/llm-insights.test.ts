@@ -11,7 +11,7 @@ import { LlmInsights } from '../../src/analysis/llm/service.ts';
 import type { LlmConfig } from '../../src/config.ts';
 import { newCall, type Call } from '../../src/domain/call.ts';
 import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { startChatStandIn, VALID_ANSWER, type ChatStandIn } from '../helpers/chat-standin.ts';
+import { completion, startChatStandIn, VALID_ANSWER, type ChatStandIn } from '../helpers/chat-standin.ts';
 import { ManualTimers } from '../helpers/manual-timers.ts';
 
 const API_KEY = 'sk-test-SECRET-4f9a2c7d1e';
@@ -159,6 +159,11 @@ describe('LLM insights: failures fall back to the offline insights, are counted 
   const cases: [string, () => ChatStandIn['reply'], string][] = [
     ['a 500', () => () => ({ kind: 'raw', status: 500, body: '{"error":"boom"}' }), 'http_error'],
     ['a body that is not JSON', () => () => ({ kind: 'raw', status: 200, body: '<html>gateway</html>' }), 'malformed'],
+    [
+      'an answer larger than 1 MiB',
+      () => () => ({ kind: 'raw', status: 200, body: completion({ ...VALID_ANSWER, summary: 'x'.repeat(2 * 1024 * 1024) }) }),
+      'malformed',
+    ],
     [
       'a completion whose content is not JSON',
       () => () => ({ kind: 'answer', content: 'Sure! Here are the insights: summary…' }),

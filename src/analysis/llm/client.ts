@@ -53,6 +53,24 @@ export function parseRetryAfter(value: string | null, now: number): number | und
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** An answer is a few hundred bytes; a bigger one is not read to the end (a broken or hostile server). */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  if (res.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    // Leaving the loop cancels the stream: the rest is never read.
+    if (size > max) {
+      throw new LlmError('malformed', `the LLM answer is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** The JSON inside a JSON-mode answer; some models wrap it in a ```json fence anyway. */
 function unfence(content: string): string {
   const m = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/i.exec(content);
@@ -120,8 +138,9 @@ export class ChatCompletionsClient {
       const res = await fetch(`${this.options.url}/chat/completions`, { method: 'POST', headers, body: JSON.stringify(body), signal });
       status = res.status;
       retryAfter = res.headers.get('retry-after');
-      text = await res.text();
+      text = await readCapped(res, MAX_ANSWER_BYTES);
     } catch (err) {
+      if (err instanceof LlmError) throw err;
       if (signal.aborted) throw signal.reason instanceof LlmError ? signal.reason : new LlmError('aborted', 'LLM request abandoned');
       throw new LlmError('connection', `cannot reach the LLM server (${errorCode(err)})`);
     }
