@@ -7,12 +7,12 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LlmInsights } from '../../src/analysis/llm/service.ts';
-import type { LlmConfig } from '../../src/config.ts';
-import { newCall, type Call } from '../../src/domain/call.ts';
-import { createMetrics, type Metrics } from '../../src/metrics.ts';
-import { completion, startChatStandIn, VALID_ANSWER, type ChatStandIn } from '../helpers/chat-standin.ts';
-import { ManualTimers } from '../helpers/manual-timers.ts';
+import { LlmInsights } from '../../../src/analysis/llm/service.ts';
+import type { LlmConfig } from '../../../src/config.ts';
+import { newCall, type Call } from '../../../src/domain/call.ts';
+import { createMetrics, type Metrics } from '../../../src/metrics.ts';
+import { completion, startChatStandIn, VALID_ANSWER, type ChatStandIn } from '../../helpers/chat-standin.ts';
+import { ManualTimers } from '../../helpers/manual-timers.ts';
 
 const API_KEY = 'sk-test-SECRET-4f9a2c7d1e';
 const DEBOUNCE = 1_000;
