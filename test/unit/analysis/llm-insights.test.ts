@@ -197,7 +197,7 @@ describe('LLM insights: failures fall back to the offline insights, are counted 
     const c = call('ws-a', 'call1', 3);
     llm.transcriptChanged('ws-a', c);
     timers.advance(DEBOUNCE);
-    await vi.waitFor(() => expect(standIn.open()).toBe(1));
+    await vi.waitFor(() => expect(standIn.open()).toBe(1), { timeout: 15_000 });
     timers.advance(TIMEOUT);
     await llm.settled();
     expect(llm.forCall('ws-a', c)).toBeUndefined();
@@ -305,7 +305,7 @@ describe('LLM insights: debounce, concurrency, rate, workspaces', () => {
     start({ concurrency: 2 });
     for (let i = 0; i < 5; i++) llm.transcriptChanged(`ws-${i}`, call(`ws-${i}`, `call${i}`, 3));
     timers.advance(DEBOUNCE);
-    await vi.waitFor(() => expect(standIn.open()).toBe(2));
+    await vi.waitFor(() => expect(standIn.open()).toBe(2), { timeout: 15_000 });
     expect(await counter('livecalls_llm_deferred_total', { reason: 'concurrency' })).toBe(3);
     standIn.reply = () => ({ kind: 'answer', content: VALID_ANSWER });
     standIn.release();
@@ -356,7 +356,7 @@ describe('LLM insights: debounce, concurrency, rate, workspaces', () => {
     start();
     llm.transcriptChanged('ws-a', call('ws-a', 'call1', 3));
     timers.advance(DEBOUNCE);
-    await vi.waitFor(() => expect(standIn.open()).toBe(1));
+    await vi.waitFor(() => expect(standIn.open()).toBe(1), { timeout: 15_000 });
     llm.transcriptChanged('ws-a', call('ws-a', 'call2', 3));
     await llm.stop();
     timers.advance(DEBOUNCE * 10);
