@@ -49,13 +49,22 @@ describe('GET insights with an LLM configured', () => {
     await twoTurns('llm-room');
     // The model has not answered: ingest went through and insights answer from the offline models.
     await vi.waitFor(() => expect(standIn.open()).toBe(1), { timeout: 10_000 });
+    // While the model holds its answer, ingest still goes through.
+    const more = await postAgentEvents(t.app, 'llm-room', [turn('customer', 'Please hurry.', t.clock.now - 500)], {
+      headers: t.ws.headers,
+    });
+    expect(more.statusCode).toBeLessThan(300);
     const before = (await insights('llm-room')).json();
     expect(before).toMatchObject({ source: 'offline', model: null, modelSentiment: null, generatedAt: null });
     expect(before.summary).not.toBe(VALID_ANSWER.summary);
     expect(before.topicDetails.every((d: { intent: string }) => d.intent !== 'llm')).toBe(true);
 
-    standIn.release({ kind: 'answer', content: VALID_ANSWER });
-    await vi.waitFor(async () => expect((await insights('llm-room')).json().source).toBe('llm'), { timeout: 10_000 });
+    standIn.reply = () => ({ kind: 'answer', content: VALID_ANSWER });
+    standIn.release();
+    // The turn that came while the model was busy is asked about next: then the result is up to date.
+    await vi.waitFor(async () => expect((await insights('llm-room')).json()).toMatchObject({ source: 'llm', turnsBehind: 0 }), {
+      timeout: 10_000,
+    });
     const after = (await insights('llm-room')).json();
     expect(after).toMatchObject({
       source: 'llm',
@@ -73,11 +82,12 @@ describe('GET insights with an LLM configured', () => {
     expect(after.sentiment).toBe(list.data[0].sentiment);
     expect(new Date(after.generatedAt).toISOString()).toBe(after.generatedAt);
 
-    expect(standIn.requests).toHaveLength(1);
-    const sent = JSON.stringify(standIn.requests[0]?.body);
-    expect(sent).toContain('I lost my debit card yesterday.');
+    expect(standIn.requests).toHaveLength(2);
+    expect(JSON.stringify(standIn.requests[0]?.body)).toContain('I lost my debit card yesterday.');
+    expect(JSON.stringify(standIn.requests[0]?.body)).not.toContain('Please hurry.');
+    expect(JSON.stringify(standIn.requests[1]?.body)).toContain('Please hurry.');
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
-    expect(metrics).toMatch(/livecalls_llm_requests_total\{result="ok"\} 1/);
+    expect(metrics).toMatch(/livecalls_llm_requests_total\{result="ok"\} 2/);
     expect(metrics).not.toContain(API_KEY);
   });
 
