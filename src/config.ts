@@ -86,6 +86,16 @@ const schema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/)
       .default('livecalls'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LIVECALLS_LLM_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    LIVECALLS_LLM_MODEL: optionalString.pipe(z.string().max(200).optional()),
+    LIVECALLS_LLM_API_KEY: optionalString,
+    LIVECALLS_LLM_TIMEOUT: duration('20s'),
+    LIVECALLS_LLM_DEBOUNCE: duration('2s'),
+    LIVECALLS_LLM_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+    LIVECALLS_LLM_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+    LIVECALLS_LLM_MAX_CHARS: z.coerce.number().int().min(500).max(1_000_000).default(12_000),
+    LIVECALLS_LLM_MAX_LAG_TURNS: z.coerce.number().int().min(0).max(50).default(4),
+    LIVECALLS_LLM_RESPONSE_FORMAT: z.enum(['json_schema', 'json_object']).default('json_schema'),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.LIVEKIT_API_KEY) !== Boolean(env.LIVEKIT_API_SECRET)) {
@@ -95,7 +105,53 @@ const schema = z
     if (env.LIVEKIT_URL && !env.LIVEKIT_API_KEY) {
       ctx.addIssue({ code: 'custom', path: ['LIVEKIT_API_KEY'], message: 'LIVEKIT_URL needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET' });
     }
+    if (env.LIVECALLS_LLM_URL && /^[a-z]+:\/\/[^/]*@/i.test(env.LIVECALLS_LLM_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIVECALLS_LLM_URL'],
+        message: 'no credentials in the URL: put the key in LIVECALLS_LLM_API_KEY',
+      });
+    }
+    if (env.LIVECALLS_LLM_URL && !env.LIVECALLS_LLM_MODEL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LIVECALLS_LLM_MODEL'],
+        message: 'LIVECALLS_LLM_URL needs the model to ask (e.g. gpt-4o-mini, llama3.1)',
+      });
+    }
+    for (const name of ['LIVECALLS_LLM_MODEL', 'LIVECALLS_LLM_API_KEY'] as const) {
+      if (env[name] && !env.LIVECALLS_LLM_URL) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'set LIVECALLS_LLM_URL too (the OpenAI-compatible base URL, e.g. http://localhost:11434/v1)',
+        });
+      }
+    }
   });
+
+/** The optional chat-completions model behind the insights (see docs/llm-insights.md). */
+export interface LlmConfig {
+  /** OpenAI-compatible base URL without the trailing slash, e.g. https://api.openai.com/v1 */
+  url: string;
+  model: string;
+  /** Sent as a bearer token; undefined for local servers that need none. Never logged. */
+  apiKey: string | undefined;
+  /** ms one request may take before it is abandoned */
+  timeoutMs: number;
+  /** ms a call's transcript must stay unchanged before it is sent (turns in quick succession: one request) */
+  debounceMs: number;
+  /** requests in flight at once, all workspaces together */
+  concurrency: number;
+  /** requests per minute one workspace may cause */
+  ratePerMinute: number;
+  /** characters of transcript sent at most: the latest turns that fit */
+  maxTranscriptChars: number;
+  /** a result this many turns behind the live transcript is still served (0: only an up-to-date one) */
+  maxLagTurns: number;
+  /** json_schema (structured outputs) or json_object (JSON mode, for servers without json_schema) */
+  responseFormat: 'json_schema' | 'json_object';
+}
 
 export interface Config {
   port: number;
@@ -149,6 +205,8 @@ export interface Config {
   redisPrefix: string;
   /** Workspaces, keys and the archive of ended calls in PostgreSQL when set; embedded otherwise. */
   databaseUrl: string | undefined;
+  /** LLM insights; undefined (the default) = offline insights only. */
+  llm: Readonly<LlmConfig> | undefined;
   livekit: {
     /** http(s) URL of the LiveKit server API; undefined = call control not configured */
     url: string | undefined;
@@ -197,6 +255,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     redisPrefix: e.LIVECALLS_REDIS_PREFIX,
     databaseUrl: e.DATABASE_URL,
+    llm:
+      e.LIVECALLS_LLM_URL && e.LIVECALLS_LLM_MODEL
+        ? Object.freeze({
+            url: e.LIVECALLS_LLM_URL.replace(/\/+$/, ''),
+            model: e.LIVECALLS_LLM_MODEL,
+            apiKey: e.LIVECALLS_LLM_API_KEY,
+            timeoutMs: e.LIVECALLS_LLM_TIMEOUT,
+            debounceMs: e.LIVECALLS_LLM_DEBOUNCE,
+            concurrency: e.LIVECALLS_LLM_CONCURRENCY,
+            ratePerMinute: e.LIVECALLS_LLM_RATE_LIMIT,
+            maxTranscriptChars: e.LIVECALLS_LLM_MAX_CHARS,
+            maxLagTurns: e.LIVECALLS_LLM_MAX_LAG_TURNS,
+            responseFormat: e.LIVECALLS_LLM_RESPONSE_FORMAT,
+          })
+        : undefined,
     livekit: Object.freeze({
       // The server SDK speaks HTTP; accept the ws(s):// URL clients use, as LiveKit's own tools do.
       url: e.LIVEKIT_URL?.replace(/^ws/, 'http'),

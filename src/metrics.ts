@@ -14,6 +14,9 @@ export interface Metrics {
   archiveFailures: Counter;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   ingestLag: Histogram<'source'>;
+  llmRequests: Counter<'result'>;
+  llmRequestDuration: Histogram<'result'>;
+  llmDeferred: Counter<'reason'>;
 }
 
 export function createMetrics(defaults = true): Metrics {
@@ -82,6 +85,25 @@ export function createMetrics(defaults = true): Metrics {
     archiveFailures: new Counter({
       name: 'livecalls_archive_failures_total',
       help: 'Ended calls the archive sweep could not copy (skipped, left pending, retried on the next sweep)',
+      registers: [registry],
+    }),
+    llmRequests: new Counter({
+      name: 'livecalls_llm_requests_total',
+      help: 'LLM insight requests by result (ok, timeout, rate_limited, http_error, connection, malformed, schema); anything but ok falls back to the offline insights',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    llmRequestDuration: new Histogram({
+      name: 'livecalls_llm_request_duration_seconds',
+      help: 'LLM insight requests from sending to the validated answer or the failure, by result',
+      labelNames: ['result'],
+      buckets: [0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+      registers: [registry],
+    }),
+    llmDeferred: new Counter({
+      name: 'livecalls_llm_deferred_total',
+      help: 'LLM insight requests held back, by reason (workspace_rate: the workspace used its requests per minute; backoff: after a failure; concurrency: all slots busy)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

@@ -62,6 +62,9 @@ async function main(): Promise<void> {
     );
   }
   if (!services.control) services.log.warn('LIVEKIT_URL not set: end-call answers 503 (call control not configured)');
+  // The model and the server's address, never the API key.
+  if (config.llm)
+    services.log.info({ model: config.llm.model, url: new URL(config.llm.url).origin }, 'LLM insights on (offline insights as fallback)');
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

@@ -4,6 +4,8 @@
  */
 import pino, { type Logger } from 'pino';
 import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
+import { LlmInsights } from './analysis/llm/service.ts';
+import type { Timers } from './analysis/llm/throttle.ts';
 import { CallActions } from './calls/actions.ts';
 import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
@@ -49,6 +51,8 @@ export interface Services {
   reconciler: Reconciler;
   /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
   webhooks: WebhookService;
+  /** LLM insights in the background (see analysis/llm/service.ts); undefined unless LIVECALLS_LLM_URL is set. */
+  llm: LlmInsights | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +60,8 @@ export interface ServiceOverrides {
   clock?: Clock;
   log?: Logger;
   stores?: Stores;
+  /** The LLM insights' timers (debounce, timeout, rate, backoff); real ones by default. */
+  llmTimers?: Timers;
 }
 
 export function createServices(config: Readonly<Config>, overrides: ServiceOverrides = {}): Services {
@@ -89,6 +95,8 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   hub.start();
   const webhooks = new WebhookService({ store: stores.webhooks, calls: stores.calls, config: config.webhooks, clock, metrics, log });
   calls.onChange('webhooks', webhooks.onChange);
+  const llm = config.llm ? new LlmInsights({ config: config.llm, metrics, log, timers: overrides.llmTimers }) : undefined;
+  if (llm) calls.onChange('llm', llm.onChange);
   const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
   const { url, apiKey, apiSecret } = config.livekit;
   const liveKitConfigured = Boolean(apiKey && apiSecret);
@@ -134,8 +142,11 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     actions,
     reconciler,
     webhooks,
+    llm,
     async close() {
       hub.closeAll();
+      // Requests to the model in flight are abandoned: their calls keep the offline insights.
+      await llm?.stop();
       // A sweep or reconciliation in progress finishes before the stores close under it.
       await Promise.all([sweeper.stop(), reconciler.stop()]);
       await webhooks.stop();

@@ -224,7 +224,11 @@ export class CallService {
   }
 
   async insights(workspaceId: string, roomName: string): Promise<Insights & SentimentDetail> {
-    const call = await this.activeCall(workspaceId, roomName);
+    return this.offlineInsights(await this.activeCall(workspaceId, roomName));
+  }
+
+  /** The offline models' insights of a call (the default, and the fallback for LLM insights). */
+  offlineInsights(call: Call): Insights & SentimentDetail {
     const insights = this.analyzer.insights(call.transcript, {
       customerName: customerName(call),
       customerPhone: customerPhone(call),

@@ -701,6 +701,8 @@ function renderInsights(insights) {
     for (const s of insights.suggestions) list.append(make('li', '', s));
     parts.push(list);
   }
+  // Say when a language model wrote them: a supervisor weighs its words differently from the offline models'.
+  if (insights.source === 'llm') parts.push(make('p', 'insight-source', `Written by ${insights.model}`));
   el.insights.replaceChildren(...parts);
 }
 

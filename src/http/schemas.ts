@@ -132,6 +132,25 @@ export const insightsResponseSchema = z.object({
     .array(z.object({ topic: z.string(), intent: z.string(), confidence: z.number().min(0).max(1) }))
     .describe('the topics in the same order, each with the intent that named it and its confidence (0..1)'),
   state: z.enum(['resolved', 'unresolved', 'transferred', 'waiting', 'in progress']).describe('what has happened in the call so far'),
+  source: z
+    .enum(['llm', 'offline'])
+    .describe(
+      'what produced summary, topics, topicDetails, suggestions and state: the configured LLM (LIVECALLS_LLM_URL), or the offline models (the default, and the fallback while there is no fitting LLM result). See docs/llm-insights.md',
+    ),
+  model: z.string().nullable().describe('the LLM that produced them (LIVECALLS_LLM_MODEL); null when offline'),
+  turnsBehind: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'turns spoken since the transcript the insights were computed from (an LLM result is served up to LIVECALLS_LLM_MAX_LAG_TURNS behind); always 0 offline',
+    ),
+  generatedAt: z.string().nullable().describe('when the LLM answered (ISO 8601); null when offline (computed for this response)'),
+  modelSentiment: sentimentSchema
+    .nullable()
+    .describe(
+      "the LLM's reading of the customer's mood; null when offline. `sentiment` stays the call's own, so the list, details, stream and insights agree",
+    ),
 });
 
 export const endCallResponseSchema = z.object({

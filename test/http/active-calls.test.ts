@@ -179,16 +179,22 @@ describe('GET /v2/api/active-calls/{roomName}/insights', () => {
     expect(res.statusCode).toBe(200);
     const i = res.json();
     expect(Object.keys(i).sort()).toEqual([
+      'generatedAt',
+      'model',
+      'modelSentiment',
       'sentiment',
       'sentimentScore',
       'sentimentSignals',
       'sentimentTrend',
+      'source',
       'state',
       'suggestions',
       'summary',
       'topicDetails',
       'topics',
+      'turnsBehind',
     ]);
+    expect(i).toMatchObject({ source: 'offline', model: null, turnsBehind: 0, generatedAt: null, modelSentiment: null });
     expect(i.sentiment).toBe('negative');
     expect(i.sentimentScore).toBeLessThan(0);
     expect(i.sentimentTrend).toHaveLength(2);
