@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { API_KEY_SECURITY, finishOpenApi, SECURITY_SCHEMES } from './http/openapi.ts';
 import websocket from '@fastify/websocket';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { AppError } from './errors.ts';
@@ -71,15 +72,12 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
         description:
           'Live state of AI voice agent calls on LiveKit. Serves the Active Calls API field for field. Errors: `{"error": {"code", "message", "field"?}}`.',
       },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-          workspace: { type: 'apiKey', in: 'header', name: 'x-workspace-id' },
-        },
-      },
-      security: [{ apiKey: [], workspace: [] }],
+      components: { securitySchemes: SECURITY_SCHEMES },
+      security: API_KEY_SECURITY,
     },
     transform: jsonSchemaTransform,
+    transformObject: (documentObject) =>
+      'openapiObject' in documentObject ? finishOpenApi(documentObject.openapiObject) : documentObject.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: false } }, async () => app.swagger());

@@ -1,6 +1,7 @@
 /**
- * Authentication. API routes take `x-api-key` + `x-workspace-id`; the key must belong to that workspace
- * (403 otherwise). The agent events route also takes a LiveKit-style signature (see ingest/signature.ts)
+ * Authentication. API routes take `x-api-key` + `x-workspace-id` (the Active Calls API's pair); the key must
+ * belong to that workspace (403 otherwise). They also take the key alone as `Authorization: Bearer <key>`: a
+ * key names its workspace, so one credential is enough (an `x-workspace-id` sent beside it must agree). The agent events route also takes a LiveKit-style signature (see ingest/signature.ts)
  * bound to one room: the token's `video.room` grant must be the path's room, and the workspace is the one
  * LiveKit bound the room to (calls/ownership.ts), never a header alone. Only while LiveKit has not yet told
  * livecalls (webhook or ListRooms) who owns the room does `x-workspace-id` name it, and the call stays
@@ -42,10 +43,21 @@ function workspaceHeader(request: FastifyRequest): string {
   return workspaceId;
 }
 
-async function byApiKey(services: Services, request: FastifyRequest, apiKey: string): Promise<AuthContext> {
+const BEARER_KEY = /^Bearer (lc_\S+)$/;
+
+/** The API key a request carries: `x-api-key`, or `Authorization: Bearer lc_…` (never a LiveKit token). */
+function apiKeyOf(request: FastifyRequest): { apiKey: string; bearer: boolean } | undefined {
+  const apiKey = header(request, 'x-api-key');
+  if (apiKey) return { apiKey, bearer: false };
+  const bearer = BEARER_KEY.exec(header(request, 'authorization') ?? '')?.[1];
+  return bearer ? { apiKey: bearer, bearer: true } : undefined;
+}
+
+async function byApiKey(services: Services, request: FastifyRequest, apiKey: string, bearer: boolean): Promise<AuthContext> {
   const key = await services.stores.tenants.verifyKey(apiKey);
   if (!key) throw new AppError('unauthorized', 'invalid or revoked API key');
-  const workspaceId = workspaceHeader(request);
+  // A bearer key names its workspace; the header pair names it twice, and both must agree.
+  const workspaceId = bearer ? (header(request, 'x-workspace-id') ?? key.workspaceId) : workspaceHeader(request);
   if (key.workspaceId !== workspaceId) throw new AppError('forbidden', 'this API key is not allowed on that workspace');
   return { workspaceId, principal: key.id };
 }
@@ -53,18 +65,18 @@ async function byApiKey(services: Services, request: FastifyRequest, apiKey: str
 /** onRequest hook: API key + workspace. */
 export function requireApiKey(services: Services) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const apiKey = header(request, 'x-api-key');
-    if (!apiKey) throw new AppError('unauthorized', 'missing x-api-key header');
-    request.auth = await byApiKey(services, request, apiKey);
+    const credential = apiKeyOf(request);
+    if (!credential) throw new AppError('unauthorized', 'missing x-api-key header (or Authorization: Bearer <API key>)');
+    request.auth = await byApiKey(services, request, credential.apiKey, credential.bearer);
   };
 }
 
 /** preValidation hook (needs the raw body): API key, or a LiveKit signature over the body, bound to the path's room. */
 export function requireAgent(services: Services) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const apiKey = header(request, 'x-api-key');
-    if (apiKey) {
-      request.auth = await byApiKey(services, request, apiKey);
+    const credential = apiKeyOf(request);
+    if (credential) {
+      request.auth = await byApiKey(services, request, credential.apiKey, credential.bearer);
       return;
     }
     const authorization = header(request, 'authorization');

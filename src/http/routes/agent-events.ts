@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { agentEventsBodySchema, toCallEvent } from '../../ingest/agent.ts';
 import { authOf, requireAgent } from '../auth.ts';
+import { API_KEY_SECURITY } from '../openapi.ts';
 import { errorResponses, roomParamsSchema } from '../schemas.ts';
 import type { Services } from '../../services.ts';
 
@@ -17,6 +18,7 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
         schema: {
           tags: ['ingest'],
           summary: 'Send agent events (1 to 100) for a call',
+          security: [...API_KEY_SECURITY, { livekit: [] }],
           description:
             'Authenticate with `x-api-key` + `x-workspace-id`, or with a LiveKit-style signature bound to this room (`Authorization: <jwt>` signed with the LiveKit API secret, the room grant `video.room` = this room, claim `sha256` = base64 SHA-256 of the body). A signed request goes to the workspace LiveKit bound the room to; `x-workspace-id` is needed only before LiveKit has (the call is then unverified). A room LiveKit bound to another workspace is a 404 and nothing is stored. Each event `id` is an idempotency key within the call; resending is safe. With `roomSid` (the LiveKit room sid), events go to the call of that room even when the room name is reused. 202 once the events are durable.',
           params: roomParamsSchema,

@@ -4,8 +4,17 @@
  * (200) and ignored, so LiveKit does not retry them.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { AppError } from '../../errors.ts';
 import type { Services } from '../../services.ts';
+import { errorResponses } from '../schemas.ts';
+
+const outcomeSchema = z.object({
+  ok: z.literal(true),
+  status: z.enum(['applied', 'duplicate', 'ignored']).describe('`ignored`: acknowledged so LiveKit does not retry, but not applied'),
+  reason: z.string().optional().describe('why an event was ignored, e.g. `unknown_workspace`'),
+  roomName: z.string().optional(),
+});
 
 export function livekitWebhookRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {
@@ -22,6 +31,9 @@ export function livekitWebhookRoutes(services: Services): FastifyPluginAsync {
         schema: {
           tags: ['ingest'],
           summary: 'LiveKit server webhooks',
+          // LiveKit's own signature, not an API key.
+          security: [{ livekit: [] }],
+          response: { 200: outcomeSchema, ...errorResponses(400, 401, 413, 415, 503) },
           description:
             'Point LiveKit\'s `webhook.urls` here. Signed with LIVEKIT_API_KEY / LIVEKIT_API_SECRET, or with the key pair of a workspace\'s own LiveKit project (`livecalls workspaces set-livekit`); a project only reaches the workspaces it serves. The room metadata must be JSON naming the workspace: `{"workspaceId": "...", "agentName": "...", "customerName": "..."}`; that is what makes the room the workspace\'s.',
         },
