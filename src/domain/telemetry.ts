@@ -10,7 +10,7 @@
  *  - counters count events, which the store applies once each (duplicates are dropped before folding);
  *  - recent errors and tool calls are the `MAX_RECENT` newest by (event time, id).
  */
-import type { AgentErrorSource, AgentState, CustomerState, ToolRun, TurnMetrics, UsageTotals } from './events.ts';
+import type { AgentErrorSource, AgentState, CallEvent, CustomerState, ToolRun, TurnMetrics, UsageTotals } from './events.ts';
 
 export interface Stamp<T> {
   value: T;
@@ -148,6 +148,49 @@ export function addTools(t: Telemetry, id: string, at: number, tools: readonly T
     toolFailures: t.toolFailures + tools.filter((tool) => !tool.ok).length,
     recentTools,
   };
+}
+
+export type TelemetryEvent = Extract<
+  CallEvent,
+  {
+    type:
+      | 'transcript'
+      | 'agent_state'
+      | 'customer_state'
+      | 'false_interruption'
+      | 'tools_executed'
+      | 'usage'
+      | 'agent_error'
+      | 'session_closed';
+  }
+>;
+
+/** Folds one event into the telemetry; returns a new object (the input is shared with the call before). */
+export function applyTelemetry(t: Telemetry, event: TelemetryEvent): Telemetry {
+  switch (event.type) {
+    case 'transcript': {
+      const counted = event.interrupted ? { ...t, interruptions: t.interruptions + 1 } : t;
+      return event.metrics ? addTurnMetrics(counted, event.id, event.at, event.role === 'agent', event.metrics) : counted;
+    }
+    case 'agent_state':
+      return { ...t, agentState: stamp(t.agentState, event.state, event.at, event.id) };
+    case 'customer_state':
+      return { ...t, customerState: stamp(t.customerState, event.state, event.at, event.id) };
+    case 'false_interruption':
+      return { ...t, falseInterruptions: t.falseInterruptions + 1 };
+    case 'tools_executed':
+      return addTools(t, event.id, event.at, event.tools);
+    case 'usage':
+      return addUsage(t, event.usage);
+    case 'agent_error':
+      return addError(t, { at: event.at, id: event.id, source: event.source, message: event.message, recoverable: event.recoverable });
+    case 'session_closed': {
+      // The earliest close wins: the session closes once.
+      const c = t.closed;
+      const earlier = !c || event.at < c.at || (event.at === c.at && event.id < c.id);
+      return earlier ? { ...t, closed: { value: event.reason, at: event.at, id: event.id } } : t;
+    }
+  }
 }
 
 /** The value at quantile `q` (0..1) of the values, nearest rank; null for none. */
