@@ -231,7 +231,8 @@ function copyForUpdate(call: Call): Call {
 export function applyEvent(input: Call, event: CallEvent, now: number): Call {
   const call = copyForUpdate(input);
   call.firstEventAt = Math.min(call.firstEventAt, event.at);
-  call.lastActivityAt = Math.max(call.lastActivityAt, now);
+  // An alert is livecalls' own observation, not activity: it must not keep a silent call from going stale.
+  if (event.type !== 'alert_fired') call.lastActivityAt = Math.max(call.lastActivityAt, now);
   switch (event.type) {
     case 'room_started':
       mergeRoom(call, event.room, event);

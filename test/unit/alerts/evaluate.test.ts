@@ -61,6 +61,8 @@ describe('alert evaluation', () => {
     const due = dueAlerts(call, rules, T0 + 11_000);
     expect(due).toEqual([{ ruleId: 'd', kind: 'dead_air', message: 'Customer waiting for more than 10 s', episode: 1 }]);
     const fired = applyEvent(call, { type: 'alert_fired', id: 'x', at: T0 + 11_000, callId: 'c', ...due[0]! }, T0 + 11_000);
+    // The alert is not activity: a silent call still goes stale on time.
+    expect(fired.lastActivityAt).toBe(call.lastActivityAt);
     // The same episode again (another instance) changes nothing; a stale episode neither.
     expect(applyEvent(fired, { type: 'alert_fired', id: 'y', at: T0 + 12_000, callId: 'c', ...due[0]! }, T0).alerts).toEqual(fired.alerts);
     // An instance whose clock is behind evaluates the call: still waiting, so the alert stays open.
