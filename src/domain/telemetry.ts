@@ -70,8 +70,11 @@ export interface Telemetry {
   recentTools: RecentTool[];
 }
 
-/** Samples kept per metric: enough for a stable p95 and for "the last K turns" rules (K is at most this). */
-export const MAX_SAMPLES = 50;
+/**
+ * Samples kept per metric: enough for a p95 and for "the last K turns" rules (K is at most this), few enough
+ * that a long call's state stays a few kB (it is rewritten with every batch).
+ */
+export const MAX_SAMPLES = 30;
 /** Recent errors and tool calls kept on the call. */
 export const MAX_RECENT = 10;
 
@@ -165,8 +168,17 @@ export type TelemetryEvent = Extract<
   }
 >;
 
+/**
+ * An agent event's id without its `agent:<room>:` scope: every agent event of a call shares it, so it orders
+ * and tells entries apart just as well, and the call's state does not repeat the room name in every sample.
+ */
+export function localId(id: string): string {
+  return id.startsWith('agent:') ? id.slice(id.indexOf(':', 6) + 1) : id;
+}
+
 /** Folds one event into the telemetry; returns a new object (the input is shared with the call before). */
-export function applyTelemetry(t: Telemetry, event: TelemetryEvent): Telemetry {
+export function applyTelemetry(t: Telemetry, e: TelemetryEvent): Telemetry {
+  const event = { ...e, id: localId(e.id) };
   switch (event.type) {
     case 'transcript': {
       const counted = event.interrupted ? { ...t, interruptions: t.interruptions + 1 } : t;
