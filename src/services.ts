@@ -3,12 +3,14 @@
  * what they need from here and never construct clients themselves.
  */
 import pino, { type Logger } from 'pino';
+import { createAlertEvaluator, type AlertEvaluator } from './alerts/evaluator.ts';
 import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
 import { LlmInsights } from './analysis/llm/service.ts';
 import type { Timers } from './analysis/llm/throttle.ts';
 import { CallActions } from './calls/actions.ts';
 import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
+import { WorkspaceSettings } from './calls/settings.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -53,8 +55,15 @@ export interface Services {
   webhooks: WebhookService;
   /** LLM insights in the background (see analysis/llm/service.ts); undefined unless LIVECALLS_LLM_URL is set. */
   llm: LlmInsights | undefined;
+  /** Workspaces' alert rules and prices, cached (see calls/settings.ts). */
+  settings: WorkspaceSettings;
+  /** Time-based alert rules (dead air, long calls), evaluated periodically (started by the server). */
+  alerts: AlertEvaluator;
   close(): Promise<void>;
 }
+
+/** How long an instance uses a workspace's alert rules and prices before reading them again (another instance's save). */
+const SETTINGS_TTL_MS = 5_000;
 
 export interface ServiceOverrides {
   clock?: Clock;
@@ -79,6 +88,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  const settings = new WorkspaceSettings(stores.tenants, { ttlMs: SETTINGS_TTL_MS, now: clock, log });
+  calls.settings = settings;
+  const alerts = createAlertEvaluator({ stores, service: calls, settings, clock, everyMs: config.alertsEveryMs, log });
   const hub = new LiveHub({
     feed: stores.feed,
     snapshot: (workspaceId) => calls.listBody(workspaceId),
@@ -143,12 +155,14 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     reconciler,
     webhooks,
     llm,
+    settings,
+    alerts,
     async close() {
       hub.closeAll();
       // Requests to the model in flight are abandoned: their calls keep the offline insights.
       await llm?.stop();
-      // A sweep or reconciliation in progress finishes before the stores close under it.
-      await Promise.all([sweeper.stop(), reconciler.stop()]);
+      // A sweep, reconciliation or alert pass in progress finishes before the stores close under it.
+      await Promise.all([sweeper.stop(), reconciler.stop(), alerts.stop()]);
       await webhooks.stop();
       await stores.close();
     },

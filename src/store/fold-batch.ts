@@ -18,6 +18,8 @@ export interface RoomSnapshot {
 export interface FoldedBatch extends IngestResult {
   /** Dedupe keys (`seenKey`) of the events applied, to be remembered as seen. */
   appliedIds: string[];
+  /** The ids of the events applied, as they came (what IngestResult.appliedIds reports). */
+  appliedEventIds: string[];
   /** Transcript turns added, per call id. */
   turns: { callId: string; turn: Turn }[];
 }
@@ -56,6 +58,7 @@ export function foldBatch(
   let latestEnded = snapshot.latestEnded;
   const batchSeen = new Set<string>();
   const appliedIds: string[] = [];
+  const appliedEventIds: string[] = [];
   const turns: FoldedBatch['turns'] = [];
   let duplicates = 0;
 
@@ -97,6 +100,7 @@ export function foldBatch(
     }
     batchSeen.add(key);
     appliedIds.push(key);
+    appliedEventIds.push(event.id);
     applied++;
     let next = folder.apply(target, event, now);
     if (route.kind === 'new') {
@@ -109,6 +113,6 @@ export function foldBatch(
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
   const finish = folder.finish;
-  const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after) } : c));
-  return { applied, duplicates, changes, appliedIds, turns };
+  const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after, now) } : c));
+  return { applied, duplicates, changes, appliedIds, appliedEventIds, turns };
 }
