@@ -59,6 +59,7 @@ const schema = z
       }),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
     LIVECALLS_ALERTS_EVERY: duration('1s'),
+    LIVECALLS_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
     LIVECALLS_BACKEND_TIMEOUT: duration('2s'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
@@ -172,6 +173,8 @@ export interface Config {
   reconcileEveryMs: number;
   /** How often time-based alert rules (dead air, long calls) are evaluated. */
   alertsEveryMs: number;
+  /** When set, /metrics answers only `Authorization: Bearer <this>` (its series name every workspace's agents). */
+  metricsToken: string | undefined;
   /** validity of a listen-in token, ms */
   listenTokenTtlMs: number;
   /** ms between heartbeats on an idle live stream */
@@ -240,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyCacheTtlMs: e.LIVECALLS_KEY_CACHE_TTL,
     reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
     alertsEveryMs: e.LIVECALLS_ALERTS_EVERY,
+    metricsToken: e.LIVECALLS_METRICS_TOKEN || undefined,
     backendTimeoutMs: e.LIVECALLS_BACKEND_TIMEOUT,
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,

@@ -28,4 +28,20 @@ describe('/metrics', () => {
     expect(body).toMatch(/livecalls_ingest_lag_seconds_bucket\{le="1",source="agent"\} 0/);
     expect(body).toMatch(/livecalls_ingest_lag_seconds_bucket\{le="2.5",source="agent"\} 1/);
   });
+
+  it("answers only its token when LIVECALLS_METRICS_TOKEN is set (its series name every workspace's agents)", async () => {
+    const guarded = await createTestApp({ LIVECALLS_METRICS_TOKEN: 'metrics-token-0123456789' });
+    try {
+      expect((await guarded.app.inject({ url: '/metrics' })).statusCode).toBe(401);
+      expect((await guarded.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(
+        401,
+      );
+      expect((await guarded.app.inject({ url: '/metrics', headers: guarded.ws.headers })).statusCode).toBe(401);
+      const ok = await guarded.app.inject({ url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toContain('livecalls_http_request_duration_seconds');
+    } finally {
+      await guarded.close();
+    }
+  });
 });

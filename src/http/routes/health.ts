@@ -1,10 +1,14 @@
 /** Liveness, readiness and metrics: unauthenticated, outside rate limits, no workspace data. */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { AppError } from '../../errors.ts';
 import { z } from 'zod';
 import type { Services } from '../../services.ts';
 import { within } from '../../store/unavailable.ts';
+import { errorSchema } from '../schemas.ts';
 
 const READY_WITHIN_MS = 1_000;
+const digest = (text: string) => createHash('sha256').update(text).digest();
 const open = { security: [] as Record<string, string[]>[], tags: ['operations'] };
 
 export function healthRoutes(services: Services): FastifyPluginAsyncZod {
@@ -53,11 +57,21 @@ export function healthRoutes(services: Services): FastifyPluginAsyncZod {
         schema: {
           ...open,
           summary: 'Prometheus metrics (text exposition format); see docs/operations.md',
+          description:
+            "Unauthenticated unless LIVECALLS_METRICS_TOKEN is set (then `Authorization: Bearer <token>`). Its per-agent series carry every workspace's agent names: on a shared deployment, set the token or keep the route to your monitoring network.",
           produces: ['text/plain'],
-          response: { 200: z.string().describe('Prometheus text exposition format') },
+          response: { 200: z.string().describe('Prometheus text exposition format'), 401: errorSchema },
         },
       },
-      async (_request, reply) => {
+      async (request, reply) => {
+        // Per-agent series name every workspace's agents: a shared deployment keeps them for its monitoring.
+        const token = services.config.metricsToken;
+        if (token) {
+          const sent = request.headers.authorization ?? '';
+          if (!timingSafeEqual(digest(sent), digest(`Bearer ${token}`))) {
+            throw new AppError('unauthorized', 'send Authorization: Bearer <LIVECALLS_METRICS_TOKEN>');
+          }
+        }
         void reply.type(services.metrics.registry.contentType);
         return services.metrics.registry.metrics();
       },
