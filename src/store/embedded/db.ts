@@ -10,7 +10,7 @@ import path from 'node:path';
 
 export type SyncMode = 'normal' | 'full';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE workspaces (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -187,13 +187,14 @@ export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Databa
   return db;
 }
 
-function migrate(db: Database.Database): void {
+/** Applies the migrations not yet applied, up to `target` (all of them by default). */
+export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
   const current = Number(db.pragma('user_version', { simple: true }));
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this livecalls (${MIGRATIONS.length})`);
   }
   db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v++) {
+    for (let v = current; v < target; v++) {
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
     }
