@@ -14,13 +14,45 @@ const T0 = Date.UTC(2026, 5, 1, 12);
 const MIN = 60_000;
 
 const CALLS: (EndedCallSpec & { ws?: string })[] = [
-  { room: 'a', start: T0, end: T0 + 5 * MIN, agent: 'Sales', customerName: 'Jane Roe', phone: '+14155550123', sip: true, turns: ['I love this, thank you so much, wonderful'] },
-  { room: 'b', start: T0 + 10 * MIN, end: T0 + 12 * MIN, agent: 'Support', turns: ['this is terrible, my parcel never arrived', 'sorry to hear that'], transfer: true },
-  { room: 'c', start: T0 + 20 * MIN, end: T0 + 21 * MIN, agent: 'Support', customerName: 'Bob Stone', turns: ['what time do you open'], reason: 'stale' },
+  {
+    room: 'a',
+    start: T0,
+    end: T0 + 5 * MIN,
+    agent: 'Sales',
+    customerName: 'Jane Roe',
+    phone: '+14155550123',
+    sip: true,
+    turns: ['I love this, thank you so much, wonderful'],
+  },
+  {
+    room: 'b',
+    start: T0 + 10 * MIN,
+    end: T0 + 12 * MIN,
+    agent: 'Support',
+    turns: ['this is terrible, my parcel never arrived', 'sorry to hear that'],
+    transfer: true,
+  },
+  {
+    room: 'c',
+    start: T0 + 20 * MIN,
+    end: T0 + 21 * MIN,
+    agent: 'Support',
+    customerName: 'Bob Stone',
+    turns: ['what time do you open'],
+    reason: 'stale',
+  },
   // A long call (over 6 hours) that started well before the others and overlaps all of them.
   { room: 'long', start: T0 - 7 * 60 * MIN, end: T0 + 30 * MIN, agent: 'Sales', turns: ['still here'] },
   // Another workspace's call that says the same words: never visible to ws1.
-  { ws: 'ws2', room: 'a', start: T0 + 1, end: T0 + 5 * MIN, agent: 'Sales', customerName: 'Jane Roe', turns: ['parcel never arrived terrible'] },
+  {
+    ws: 'ws2',
+    room: 'a',
+    start: T0 + 1,
+    end: T0 + 5 * MIN,
+    agent: 'Sales',
+    customerName: 'Jane Roe',
+    turns: ['parcel never arrived terrible'],
+  },
 ];
 
 export function historyContract(name: string, backend: Backend): void {

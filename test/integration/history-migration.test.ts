@@ -33,7 +33,16 @@ function oldCall(): Call {
     sentiment: 'negative',
     participants: [
       { sid: 'PA_1', identity: 'bot', name: 'Billing Bot', kind: 'agent', joinedAt: T0, left: true, metadata: '', attributes: {} },
-      { sid: 'PA_2', identity: 'caller', name: '', kind: 'sip', joinedAt: T0, left: true, metadata: '', attributes: { 'sip.phoneNumber': '+442071234567' } },
+      {
+        sid: 'PA_2',
+        identity: 'caller',
+        name: '',
+        kind: 'sip',
+        joinedAt: T0,
+        left: true,
+        metadata: '',
+        attributes: { 'sip.phoneNumber': '+442071234567' },
+      },
     ],
   };
 }
@@ -54,7 +63,9 @@ describe('call history migration backfills earlier calls', () => {
          VALUES (?, 'ws1', 'room-1', 'RM_1', 0, ?, ?, ?, ?)`,
       )
       .run(call.id, T0, T0 + 90_000, T0 + 90_000, JSON.stringify(call));
-    old.prepare("INSERT INTO turns (call_id, id, role, content, at) VALUES (?, 't1', 'customer', 'My invoice is wrong', ?)").run(call.id, T0 + 5);
+    old
+      .prepare("INSERT INTO turns (call_id, id, role, content, at) VALUES (?, 't1', 'customer', 'My invoice is wrong', ?)")
+      .run(call.id, T0 + 5);
     old.close();
 
     const db = openDatabase(dir);
@@ -81,7 +92,9 @@ describe('call history migration backfills earlier calls', () => {
     const pool = new pg.Pool({ connectionString: database.url });
     try {
       const client = await pool.connect();
-      await client.query('CREATE TABLE livecalls_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await client.query(
+        'CREATE TABLE livecalls_migrations (version INT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
       for (const m of listMigrations().filter((m) => m.version < 4)) {
         await client.query(m.sql);
         await client.query('INSERT INTO livecalls_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
@@ -91,10 +104,10 @@ describe('call history migration backfills earlier calls', () => {
         `INSERT INTO archived_calls (id, workspace_id, room_name, room_sid, started_at, ended_at, state) VALUES ($1, 'ws1', 'room-1', 'RM_1', $2, $3, $4)`,
         [call.id, T0, T0 + 90_000, JSON.stringify(call)],
       );
-      await client.query("INSERT INTO archived_turns (call_id, id, role, content, at) VALUES ($1, 't1', 'customer', 'My invoice is wrong', $2)", [
-        call.id,
-        T0 + 5,
-      ]);
+      await client.query(
+        "INSERT INTO archived_turns (call_id, id, role, content, at) VALUES ($1, 't1', 'customer', 'My invoice is wrong', $2)",
+        [call.id, T0 + 5],
+      );
       client.release();
       expect(await migratePg(pool)).toContain(4);
       const history = createPostgresHistory(pool);
