@@ -73,7 +73,11 @@ export type RouteId =
   | 'webhookList'
   | 'webhookGet'
   | 'webhookDelete'
-  | 'webhookDeliveries';
+  | 'webhookDeliveries'
+  | 'historyList'
+  | 'historyExport'
+  | 'historyGet'
+  | 'stats';
 
 /** What a route is aimed at: a call's room, a call id, a webhook endpoint id, or nothing (workspace-wide). */
 export type Target = 'room' | 'callId' | 'endpoint' | 'workspace';
@@ -161,6 +165,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { id: 'webhookGet', method: 'GET', path: '/v2/api/webhooks/{id}', transport: 'http', target: 'endpoint' },
   { id: 'webhookDelete', method: 'DELETE', path: '/v2/api/webhooks/{id}', transport: 'http', target: 'endpoint' },
   { id: 'webhookDeliveries', method: 'GET', path: '/v2/api/webhooks/{id}/deliveries', transport: 'http', target: 'endpoint' },
+  { id: 'historyList', method: 'GET', path: '/v2/api/call-history', transport: 'http', target: 'workspace' },
+  { id: 'historyExport', method: 'GET', path: '/v2/api/call-history/export', transport: 'http', target: 'workspace' },
+  { id: 'historyGet', method: 'GET', path: '/v2/api/call-history/{id}', transport: 'http', target: 'callId' },
+  { id: 'stats', method: 'GET', path: '/v2/api/stats', transport: 'http', target: 'workspace' },
 ];
 
 /**
@@ -204,6 +212,12 @@ export const EXPECTED: Readonly<Record<RouteId, Partial<Record<CaseId, Expected>
   webhookGet: { owner: 200, ...AUTH, otherWorkspaceRoom: 404 },
   webhookDelete: { owner: 204, ...AUTH, otherWorkspaceRoom: 404 },
   webhookDeliveries: { owner: 200, ...AUTH, otherWorkspaceRoom: 404 },
+  historyList: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
+  historyExport: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
+  // The targets are live calls, which are not history yet: B's is as unknown to A as A's own (404); the
+  // owner's 200 on an ended call is in test/http/call-history.test.ts.
+  historyGet: { ...AUTH, otherWorkspaceRoom: 404 },
+  stats: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
 };
 
 /** Agent events signed as LiveKit signs (a JWT with the API secret, `sha256` of the body), not an API key. */
