@@ -16,6 +16,7 @@ import { errorHandlingOptions, httpServerOptions, registerErrorHandling } from '
 import { activeCallsRoutes } from './http/routes/active-calls.ts';
 import { alertRulesRoutes } from './http/routes/alert-rules.ts';
 import { agentEventsRoutes } from './http/routes/agent-events.ts';
+import { callHistoryRoutes } from './http/routes/call-history.ts';
 import { callsRoutes } from './http/routes/calls.ts';
 import { dashboardRoutes } from './http/routes/dashboard.ts';
 import { endCallRoutes } from './http/routes/end-call.ts';
@@ -24,6 +25,7 @@ import { insightsRoutes } from './http/routes/insights.ts';
 import { listenInRoutes } from './http/routes/listen-in.ts';
 import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
 import { pricesRoutes } from './http/routes/prices.ts';
+import { statsRoutes } from './http/routes/stats.ts';
 import { streamRoutes } from './http/routes/stream.ts';
 import { takeoverRoutes } from './http/routes/takeover.ts';
 import { transferRoutes } from './http/routes/transfer.ts';
@@ -128,6 +130,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     await api.register(listenInRoutes(services));
     await api.register(transferRoutes(services));
     await api.register(callsRoutes(services));
+    await api.register(callHistoryRoutes(services));
+    await api.register(statsRoutes(services));
     await api.register(webhooksRoutes(services));
     await api.register(alertRulesRoutes(services));
     await api.register(pricesRoutes(services));

@@ -12,6 +12,7 @@ export interface Metrics {
   webhookDeliveries: Counter<'result'>;
   webhookBacklogDropped: Counter;
   archiveFailures: Counter;
+  historyPurged: Counter;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   ingestLag: Histogram<'source'>;
   llmRequests: Counter<'result'>;
@@ -172,6 +173,11 @@ export function createMetrics(defaults = true): Metrics {
       name: 'livecalls_llm_deferred_total',
       help: 'LLM insight requests held back, by reason (workspace_rate: the workspace used its requests per minute; backoff: after a failure; concurrency: all slots busy)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    historyPurged: new Counter({
+      name: 'livecalls_history_purged_total',
+      help: 'Ended calls deleted because they were older than LIVECALLS_RETENTION',
       registers: [registry],
     }),
   };

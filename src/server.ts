@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   services.webhooks.start();
   services.reconciler.start();
   services.alerts.start();
+  services.retention.start();
 
   let closing = false;
   const shutdown = (signal: string): void => {

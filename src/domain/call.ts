@@ -91,6 +91,16 @@ export interface Call {
   telemetry?: Telemetry;
   /** Alerts fired on the call (domain/alerts.ts). Optional: absent until one fires. */
   alerts?: CallAlerts;
+  /**
+   * Topics and summary of the conversation, set when the call ends (and again if a late turn arrives), so the
+   * call history lists them without analysing every call it reads. Absent on calls ended before it existed.
+   */
+  outcome?: CallOutcome;
+}
+
+export interface CallOutcome {
+  topics: string[];
+  summary: string;
 }
 
 export interface TransferResult {
