@@ -118,7 +118,15 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   calls.onChange('webhooks', webhooks.onChange);
   const llm = config.llm ? new LlmInsights({ config: config.llm, metrics, log, timers: overrides.llmTimers }) : undefined;
   if (llm) calls.onChange('llm', llm.onChange);
-  const sweeper = createSweeper({ calls: stores.calls, service: calls, staleAfterMs: config.staleAfterMs, clock, metrics, log });
+  const sweeper = createSweeper({
+    calls: stores.calls,
+    leases: stores,
+    service: calls,
+    staleAfterMs: config.staleAfterMs,
+    clock,
+    metrics,
+    log,
+  });
   const { url, apiKey, apiSecret } = config.livekit;
   const liveKitConfigured = Boolean(apiKey && apiSecret);
   const projects = new LiveKitProjects({

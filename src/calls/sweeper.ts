@@ -3,17 +3,28 @@
  * delivery), so a call with no event for `staleAfterMs` is ended with reason "stale" instead of staying
  * active forever. Also forgets dedupe ids older than `DEDUPE_WINDOW_MS` (LiveKit retries within minutes;
  * beyond the window, a repeated transcript turn is still kept once because turns are keyed by id).
+ *
+ * Several instances sharing a store sweep one at a time: a lease (held for three periods, so a crashed
+ * holder is replaced soon) keeps them from ending, pruning and archiving the same calls twice over.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { CallStore } from '../store/types.ts';
+import type { CallStore, Stores } from '../store/types.ts';
 import type { CallService, Clock } from './service.ts';
 import type { Metrics } from '../metrics.ts';
 
 export const DEDUPE_WINDOW_MS = 24 * 3_600_000;
 const BATCH = 500;
+const SWEEP_LEASE = 'sweeper';
+
+/** How often a sweep runs: a quarter of the stale window, between 1 s and 1 min. */
+export function sweepEvery(staleAfterMs: number): number {
+  return Math.max(1_000, Math.min(60_000, Math.floor(staleAfterMs / 4)));
+}
 
 export interface Sweeper {
-  /** One pass; returns how many calls were ended. */
+  /** One pass; returns how many calls were ended (0 when another instance holds the lease). */
   sweep(): Promise<number>;
   start(): void;
   /** Stops the timer; resolves once a pass in progress has finished (so the stores can close under it). */
@@ -22,17 +33,24 @@ export interface Sweeper {
 
 export function createSweeper(opts: {
   calls: CallStore;
+  /** Where the sweep lease is kept: the stores every instance shares. */
+  leases: Pick<Stores, 'tryLease'>;
+  /** Who holds the lease; unique per process by default. */
+  holder?: string;
   service: CallService;
   staleAfterMs: number;
   clock: Clock;
   metrics: Metrics;
   log: Logger;
 }): Sweeper {
-  const { calls, service, staleAfterMs, clock, metrics, log } = opts;
+  const { calls, service, staleAfterMs, clock, metrics, log, leases } = opts;
+  const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const every = sweepEvery(staleAfterMs);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
 
   async function sweep(): Promise<number> {
+    if (!(await leases.tryLease(SWEEP_LEASE, holder, every * 3, clock()))) return 0;
     let ended = 0;
     for (;;) {
       const idle = await calls.listIdle(clock() - staleAfterMs, BATCH);
@@ -60,7 +78,6 @@ export function createSweeper(opts: {
   return {
     sweep,
     start() {
-      const every = Math.max(1_000, Math.min(60_000, Math.floor(staleAfterMs / 4)));
       timer = setInterval(() => {
         if (running) return;
         running = sweep()
