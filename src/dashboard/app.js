@@ -1,9 +1,10 @@
-/* global document, window, sessionStorage, setInterval */
+/* global document, window, location, sessionStorage, setInterval */
 /**
  * The live wallboard. Plain browser JavaScript in native ES modules, no build step: it signs in with an
  * API key (kept in this tab's sessionStorage only), follows the workspace's live stream and acts through
  * the Active Calls API like any other client. This module signs in and out and wires the page; the rest
- * lives by concern in js/ (api, stream, board, details, and the shared dom and state).
+ * lives by concern in js/ (api, stream, board, details, telemetry, analytics, and the shared dom and
+ * state). The analytics view and its chart library are imported only when it is first opened.
  *
  * The server rewrites every relative import here and in js/ to a URL carrying the file's content hash, so
  * browsers may keep the modules for ever and still never mix two versions.
@@ -17,6 +18,31 @@ import { closeStream, connect, setConnection } from './js/stream.js';
 
 const STORAGE_KEY = 'livecalls.dashboard';
 
+/** The analytics module, once asked for. */
+let analytics;
+
+/** Shows the view the URL names: `#analytics`, else the live board. */
+function route({ focus = false } = {}) {
+  if (!state.creds) return;
+  const wantAnalytics = location.hash === '#analytics';
+  el.views.hidden = false;
+  const [current, other] = wantAnalytics ? [el.navAnalytics, el.navLive] : [el.navLive, el.navAnalytics];
+  current.setAttribute('aria-current', 'page');
+  other.removeAttribute('aria-current');
+  el.board.hidden = wantAnalytics;
+  if (wantAnalytics) {
+    analytics ??= import('./js/analytics.js');
+    void analytics.then((m) => {
+      if (!state.creds || location.hash !== '#analytics') return;
+      m.showAnalytics();
+      if (focus) m.focusAnalytics();
+    });
+  } else {
+    void analytics?.then((m) => m.hideAnalytics());
+    if (focus) el.callsHeading.focus();
+  }
+}
+
 function readCreds() {
   try {
     const raw = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
@@ -29,7 +55,7 @@ function readCreds() {
 
 function showBoard() {
   el.signIn.hidden = true;
-  el.board.hidden = false;
+  route();
   el.signOut.hidden = false;
   el.who.hidden = false;
   el.who.textContent = state.creds.workspaceId;
@@ -37,6 +63,8 @@ function showBoard() {
 
 function showSignIn(message) {
   el.board.hidden = true;
+  el.views.hidden = true;
+  void analytics?.then((m) => m.hideAnalytics({ forget: true }));
   el.signOut.hidden = true;
   el.who.hidden = true;
   el.signIn.hidden = false;
@@ -54,6 +82,7 @@ function signOut(message) {
   resetDetails();
   state.calls.clear();
   state.announced.clear();
+  state.announcedAlerts.clear();
   state.lastEventId = undefined;
   state.retries = 0;
   render();
@@ -83,7 +112,8 @@ async function signIn(event) {
     const token = await newStreamToken();
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state.creds));
     showBoard();
-    el.callsHeading.focus();
+    if (location.hash === '#analytics') route({ focus: true });
+    else el.callsHeading.focus();
     void connect(token);
   } catch (err) {
     state.creds = null;
@@ -110,6 +140,7 @@ el.confirmEnd.addEventListener('close', () => {
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape' && state.detail && !el.confirmEnd.open) closeDetails();
 });
+window.addEventListener('hashchange', () => route({ focus: location.hash === '#analytics' || location.hash === '#live' }));
 window.addEventListener('online', () => {
   if (state.creds && el.connection.dataset.state !== 'live') void connect();
 });

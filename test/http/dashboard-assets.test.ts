@@ -32,7 +32,7 @@ describe('dashboard assets', () => {
       const res = await get(url);
       expect(res.statusCode, url).toBe(200);
       seen.set(url, res.body);
-      for (const [, spec] of res.body.matchAll(/\bfrom\s*'([^']+)'/g)) {
+      for (const [, spec] of res.body.matchAll(/\b(?:from|import)\s*\(?\s*'(\.[^']+)'/g)) {
         // Every relative import carries a version: a bare one could mix two deployments in one cache.
         expect(spec, `${url} imports ${spec}`).toMatch(/^\.{1,2}\/[\w/.-]+\.js\?v=[\w-]{16}$/);
         queue.push(new URL(spec!, `http://x${url}`).pathname + new URL(spec!, 'http://x/').search);
@@ -45,6 +45,8 @@ describe('dashboard assets', () => {
     const loaded = await crawl();
     const paths = [...loaded.keys()].map((u) => u.split('?')[0]);
     for (const name of MODULES) expect(paths).toContain(`/dashboard/js/${name}`);
+    // The chart library comes from the installed package through a fixed URL, like any module of the page.
+    expect(paths).toContain('/dashboard/vendor/uplot.js');
     for (const url of loaded.keys()) {
       const res = await get(url);
       expect(res.headers['content-type']).toBe('text/javascript; charset=utf-8');
@@ -54,6 +56,16 @@ describe('dashboard assets', () => {
       // Revalidation of a module answers 304 by its ETag.
       expect((await get(url, { 'if-none-match': String(res.headers.etag) })).statusCode).toBe(304);
     }
+  });
+
+  it("serves the chart library's stylesheet named by the page, versioned", async () => {
+    const url = /href="(\/dashboard\/vendor\/uplot\.css\?v=[\w-]{16})"/.exec(html)?.[1];
+    expect(url).toBeTruthy();
+    const res = await get(url!);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(res.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(res.body).toContain('.uplot');
   });
 
   it('caches a bare or stale module URL only after revalidation', async () => {

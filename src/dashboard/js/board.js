@@ -6,11 +6,23 @@
  *  - Every frame carries the whole call, so a frame is applied by replacing the call: a repeat is harmless.
  *  - Rendering is batched into one microtask, so a snapshot of many calls draws once.
  *  - Rows are kept and moved, never rebuilt, so the keyboard focus stays where it was.
+ *  - A call with an active alert is highlighted and put on top like a caller who asked for a human, and
+ *    each alert is announced once.
  *  - Durations tick here, once a second, from `timestamp - duration`: frames arrive only when a call
  *    changes, and a quiet call must still look alive.
  */
 import { agentLabel, announce, callerName, el, formatDuration, icon, label, make, sentimentBadge, transferBadge } from './dom.js';
 import { durationOf, state } from './state.js';
+import {
+  activeAlerts,
+  agentLatency,
+  alertBadge,
+  alertKindLabel,
+  renderAgentLatency,
+  rowLatency,
+  stateChip,
+  withAlert,
+} from './telemetry.js';
 
 const SENTIMENTS = ['positive', 'neutral', 'negative'];
 const TYPES = ['phone', 'web'];
@@ -22,21 +34,61 @@ export function onRowOpen(handler) {
   openHandler = handler;
 }
 
-export function upsert(item, timestamp) {
+/**
+ * Takes in a call as a frame carries it. `telemetry` is the agent telemetry beside it, when the frame has
+ * any; without it the call keeps what it had (a new call in the same room starts without).
+ */
+export function upsert(item, timestamp, telemetry) {
   const at = Date.parse(timestamp);
   const prev = state.calls.get(item.roomName);
+  const same = prev && prev.item.id === item.id;
   // `duration` is whole seconds, so each frame bounds the start from above; the earliest bound is the best.
-  const start = prev && prev.item.id === item.id ? Math.min(prev.start, at - item.duration * 1000) : at - item.duration * 1000;
-  state.calls.set(item.roomName, { item, start });
+  const start = same ? Math.min(prev.start, at - item.duration * 1000) : at - item.duration * 1000;
+  const call = {
+    item,
+    start,
+    telemetry: telemetry ?? (same ? prev.telemetry : undefined),
+    /** bumped whenever a frame brings telemetry, so a slower details answer never overwrites it */
+    telemetrySeq: (same ? prev.telemetrySeq : 0) + (telemetry ? 1 : 0),
+  };
+  state.calls.set(item.roomName, call);
   if (item.transferRequested && !state.announced.has(item.roomName)) {
     state.announced.add(item.roomName);
     announce(`Transfer requested: ${callerName(item)} wants a human (agent ${agentLabel(item.aiAgentName)}).`, true);
   }
   if (!item.transferRequested) state.announced.delete(item.roomName);
+  announceAlerts(call);
   scheduleRender();
+  return call;
+}
+
+/** Takes in one `call.alert` frame: the call as it is now, with that alert fired or cleared. */
+export function applyAlert(data) {
+  const prev = state.calls.get(data.roomName ?? data.item?.roomName);
+  const sameCall = prev && (!data.item || prev.item.id === data.item.id);
+  const telemetry = withAlert(sameCall ? prev.telemetry : undefined, data.alert);
+  if (data.item) return upsert(data.item, data.timestamp ?? new Date().toISOString(), telemetry);
+  if (!prev) return undefined;
+  prev.telemetry = telemetry;
+  prev.telemetrySeq += 1;
+  announceAlerts(prev);
+  scheduleRender();
+  return prev;
+}
+
+function announceAlerts(call) {
+  for (const alert of activeAlerts(call.telemetry)) {
+    if (state.announcedAlerts.has(alert.id)) continue;
+    state.announcedAlerts.add(alert.id);
+    announce(
+      `Alert, ${alertKindLabel(alert.kind)}: ${callerName(call.item)} (agent ${agentLabel(call.item.aiAgentName)}). ${alert.message}`,
+      true,
+    );
+  }
 }
 
 export function remove(roomName) {
+  for (const alert of state.calls.get(roomName)?.telemetry?.alerts ?? []) state.announcedAlerts.delete(alert.id);
   state.calls.delete(roomName);
   state.announced.delete(roomName);
   scheduleRender();
@@ -51,13 +103,12 @@ export function scheduleRender() {
   });
 }
 
-/** Callers waiting for a human first, then the oldest call first (the API's order). */
+const needsAttention = (call) => call.item.transferRequested || activeAlerts(call.telemetry).length > 0;
+
+/** Callers waiting for a human and calls with an active alert first, then the oldest call first (the API's order). */
 function ordered() {
   return [...state.calls.values()].sort(
-    (a, b) =>
-      Number(b.item.transferRequested) - Number(a.item.transferRequested) ||
-      a.start - b.start ||
-      a.item.roomName.localeCompare(b.item.roomName),
+    (a, b) => Number(needsAttention(b)) - Number(needsAttention(a)) || a.start - b.start || a.item.roomName.localeCompare(b.item.roomName),
   );
 }
 
@@ -76,17 +127,39 @@ function createRow(roomName) {
   const agent = make('span', 'call-agent');
   const type = make('span', 'call-type');
   meta.append(agent, type);
+  const live = make('span', 'call-live');
+  const agentState = stateChip(null);
+  const latency = make('span', 'call-latency');
+  live.append(agentState, latency);
   const status = make('span', 'call-status');
   const sentiment = sentimentBadge('neutral');
   const transfer = transferBadge();
-  status.append(sentiment, transfer);
+  const alerts = make('span', 'call-alerts');
+  status.append(sentiment, transfer, alerts);
   const duration = make('span', 'call-duration');
   const durationValue = make('span', 'call-duration-value');
   duration.append(make('span', 'visually-hidden', 'Duration '), durationValue);
   const last = make('span', 'call-last');
-  button.append(who, meta, status, duration, last);
+  button.append(who, meta, live, status, duration, last);
   li.append(button);
-  return { li, button, name, sub, agent, type, status, sentiment, transfer, durationValue, last };
+  return {
+    li,
+    button,
+    name,
+    sub,
+    agent,
+    type,
+    live,
+    agentState,
+    latency,
+    status,
+    sentiment,
+    transfer,
+    alerts,
+    alertKey: '',
+    durationValue,
+    last,
+  };
 }
 
 function updateRow(row, call) {
@@ -103,6 +176,23 @@ function updateRow(row, call) {
     row.sentiment = badge;
   }
   row.transfer.hidden = !item.transferRequested;
+  const telemetry = call.telemetry;
+  const alerts = activeAlerts(telemetry);
+  row.li.dataset.alert = String(alerts.length > 0);
+  const alertKey = alerts.map((a) => a.id).join(' ');
+  if (row.alertKey !== alertKey) {
+    row.alerts.replaceChildren(...alerts.map(alertBadge));
+    row.alertKey = alertKey;
+  }
+  const agentState = telemetry?.agentState ?? null;
+  if (row.agentState.dataset.state !== (agentState ?? 'unknown')) {
+    const chip = stateChip(agentState);
+    row.agentState.replaceWith(chip);
+    row.agentState = chip;
+  }
+  row.live.hidden = !telemetry;
+  const latency = rowLatency(telemetry);
+  row.latency.textContent = latency ? `Response ${latency}` : 'No latency yet';
   row.last.textContent = item.lastMessage ? `“${item.lastMessage}”` : 'No messages yet';
   row.durationValue.textContent = formatDuration(durationOf(call));
   const selected = state.detail?.roomName === item.roomName;
@@ -149,7 +239,17 @@ function renderCounts(list) {
   const waiting = list.filter((c) => c.item.transferRequested).length;
   el.countTransfer.hidden = waiting === 0;
   el.countTransfer.replaceChildren(icon('alert'), make('span', '', `${waiting} ${waiting === 1 ? 'wants' : 'want'} a human`));
-  document.title = waiting > 0 ? `(${waiting}) Transfer requested · livecalls` : `livecalls · ${list.length} active`;
+  const alerting = list.filter((c) => activeAlerts(c.telemetry).length > 0).length;
+  el.countAlerts.hidden = alerting === 0;
+  el.countAlerts.replaceChildren(icon('alert'), make('span', '', `${alerting} ${alerting === 1 ? 'call' : 'calls'} with an alert`));
+  document.title =
+    waiting > 0
+      ? `(${waiting}) Transfer requested · livecalls`
+      : alerting > 0
+        ? `(${alerting}) Alert · livecalls`
+        : `livecalls · ${list.length} active`;
+  renderAgentLatency(el.agentLatency, agentLatency(list, agentLabel));
+  el.agentLatencyEmpty.hidden = list.length > 0;
 
   const agents = new Map();
   for (const { item } of list) agents.set(agentLabel(item.aiAgentName), (agents.get(agentLabel(item.aiAgentName)) ?? 0) + 1);

@@ -7,11 +7,13 @@
  *    buffered and merged, so none is lost or shown twice.
  *  - A turn that arrives out of order, or a transcript change without turns, is simplest read again.
  *  - Insights are asked for at most every few seconds, whatever the stream brings.
+ *  - The agent's telemetry comes with the details when the panel opens, then with every frame of the call.
  */
 import { api, authLost, isAuthError, roomPath } from './api.js';
 import { remove, scheduleRender } from './board.js';
 import { agentLabel, announce, callerName, el, formatDuration, make, sentimentBadge } from './dom.js';
 import { durationOf, state } from './state.js';
+import { renderAlerts, renderTelemetry, telemetryOf } from './telemetry.js';
 
 const INSIGHTS_EVERY_MS = 5_000;
 
@@ -22,6 +24,7 @@ export function openDetails(roomName) {
   state.detail = {
     roomName,
     item: call.item,
+    telemetry: call.telemetry,
     transcript: [],
     lastAt: 0,
     loading: false,
@@ -81,6 +84,10 @@ export function renderFacts() {
   const call = state.calls.get(d.roomName);
   const item = call?.item ?? d.item;
   d.item = item;
+  if (call?.telemetry) d.telemetry = call.telemetry;
+  renderAlerts(el.detailsAlerts, d.telemetry);
+  el.details.dataset.alert = String(el.detailsAlerts.querySelector('.alert-banner') !== null);
+  renderTelemetry(el.telemetry, d.telemetry);
   el.detailsHeading.textContent = callerName(item);
   el.details.dataset.transfer = String(item.transferRequested);
   el.detailsTransfer.hidden = !item.transferRequested;
@@ -152,9 +159,19 @@ export async function loadDetails() {
   const gen = ++d.detailGen;
   d.loading = true;
   d.buffered = [];
+  const seq = state.calls.get(d.roomName)?.telemetrySeq ?? 0;
   try {
     const details = await api('GET', roomPath(d.roomName));
     if (state.detail !== d || gen !== d.detailGen || d.ended) return;
+    const telemetry = telemetryOf(details);
+    const call = state.calls.get(d.roomName);
+    // A frame that arrived while this was read brought fresher telemetry than the answer: keep the frame's.
+    if (telemetry && (call?.telemetrySeq ?? 0) === seq) {
+      if (call) call.telemetry = telemetry;
+      d.telemetry = telemetry;
+      renderFacts();
+      scheduleRender();
+    }
     const missed = unseen(details.transcript, d.buffered);
     d.transcript = [...details.transcript, ...missed];
     d.lastAt = Math.max(0, ...d.buffered.map((t) => Date.parse(t.at) || 0));

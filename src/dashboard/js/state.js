@@ -6,7 +6,7 @@
 export const state = {
   /** @type {{apiKey: string, workspaceId: string} | null} */
   creds: null,
-  /** roomName -> { item, start } with `start` in server time (epoch ms) */
+  /** roomName -> { item, start, telemetry } with `start` in server time (epoch ms), `telemetry` the agent's (or undefined) */
   calls: new Map(),
   /** server clock minus this browser's clock, ms */
   skew: 0,
@@ -22,6 +22,8 @@ export const state = {
   rows: new Map(),
   /** rooms whose transfer request has been announced */
   announced: new Set(),
+  /** ids of the alerts already announced */
+  announcedAlerts: new Set(),
   renderQueued: false,
   /** the open details panel, or null */
   detail: null,

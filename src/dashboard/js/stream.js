@@ -9,10 +9,11 @@
  *  - A late answer of an older attempt is ignored (`state.gen`), so a sign-out or a reconnect always wins.
  */
 import { authLost, isAuthError, newStreamToken } from './api.js';
-import { remove, upsert } from './board.js';
+import { applyAlert, remove, upsert } from './board.js';
 import { applyTurns, loadDetails, markEnded, renderFacts, scheduleInsights } from './details.js';
 import { announce, callerName, el } from './dom.js';
 import { noteServerTime, state } from './state.js';
+import { telemetryOf } from './telemetry.js';
 
 const RECONNECT_MAX_MS = 15_000;
 
@@ -21,7 +22,7 @@ const frames = {
     noteServerTime(data.timestamp);
     const fresh = new Set(data.data.map((item) => item.roomName));
     for (const roomName of [...state.calls.keys()]) if (!fresh.has(roomName)) remove(roomName);
-    for (const item of data.data) upsert(item, data.timestamp);
+    for (const item of data.data) upsert(item, data.timestamp, telemetryOf(item));
     const d = state.detail;
     if (d && !d.ended) {
       if (!state.calls.has(d.roomName)) markEnded('The call has ended.');
@@ -35,11 +36,11 @@ const frames = {
   },
   'call.started'(data) {
     noteServerTime(data.timestamp);
-    upsert(data.call, data.timestamp);
+    upsert(data.call, data.timestamp, telemetryOf(data.telemetry, data.call));
   },
   'call.updated'(data) {
     noteServerTime(data.timestamp);
-    upsert(data.call, data.timestamp);
+    upsert(data.call, data.timestamp, telemetryOf(data.telemetry, data.call));
     const d = state.detail;
     if (!d || d.roomName !== data.call.roomName || d.ended) return;
     renderFacts();
@@ -53,6 +54,12 @@ const frames = {
     const d = state.detail;
     if (d && d.roomName === data.call.roomName && !d.ended) markEnded(`The call has ended (${data.endReason}).`);
     else if (known) announce(`Call with ${callerName(data.call)} ended.`);
+  },
+  'call.alert'(data) {
+    if (data.timestamp) noteServerTime(data.timestamp);
+    const call = applyAlert(data);
+    const d = state.detail;
+    if (call && d && d.roomName === call.item.roomName && !d.ended) renderFacts();
   },
   overflow() {
     // Too far behind to catch up from the log: the next connection starts from a fresh snapshot.

@@ -18,6 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 const DIR = new URL('../../dashboard/', import.meta.url);
@@ -64,8 +65,8 @@ function send(request: FastifyRequest, reply: FastifyReply, file: Asset, cacheCo
   return reply.type(file.type).send(file.body);
 }
 
-/** `import … from './x.js'`, `export … from '../y.js'` and `import './z.js'`: the relative specifiers. */
-const IMPORT = /(\b(?:from|import)\s*)(['"])(\.{1,2}\/[^'"\s]+)\2/g;
+/** `import … from './x.js'`, `export … from '../y.js'`, `import './z.js'` and `import('./w.js')`: the relative specifiers. */
+const IMPORT = /(\b(?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"\s]+)\2/g;
 
 /**
  * Versions ES modules: each module's relative imports are rewritten to `url?v=<hash of the target as
@@ -97,7 +98,11 @@ function versionModules(sources: Map<string, Buffer>, fixed: Map<string, Asset>)
 /** The dashboard's files, keyed by the exact URL path each is served at. */
 async function loadAssets(): Promise<{ page: Asset; assets: Map<string, Asset> }> {
   const read = (name: string) => readFile(new URL(name, DIR));
-  const vendor = new Map<string, Asset>();
+  const require = createRequire(import.meta.url);
+  const vendor = new Map<string, Asset>([
+    [`${PREFIX}vendor/uplot.js`, asset(await readFile(require.resolve('uplot/dist/uPlot.esm.js')), JS)],
+    [`${PREFIX}vendor/uplot.css`, asset(await readFile(require.resolve('uplot/dist/uPlot.min.css')), CSS)],
+  ]);
   const modules = new Map<string, Buffer>([[`${PREFIX}app.js`, await read('app.js')]]);
   for (const name of (await readdir(new URL('js/', DIR))).sort()) {
     if (/^[a-z][a-z0-9-]*\.js$/.test(name)) modules.set(`${PREFIX}js/${name}`, await read(`js/${name}`));
