@@ -14,6 +14,17 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS];
 }
 
+const RETENTION = /^(\d+)(m|h|d)$/;
+const RETENTION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "90d", "12h", "30m" (a unit is required: a retention is never meant in seconds). */
+export function parseRetention(text: string): number | undefined {
+  const m = RETENTION.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * RETENTION_MS[m[2] as keyof typeof RETENTION_MS];
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
 const duration = (fallback: string) =>
   z
     .string()
@@ -75,6 +86,15 @@ const schema = z
     LIVECALLS_WEBHOOKS_TIMEOUT: duration('10s'),
     LIVECALLS_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     LIVECALLS_WEBHOOKS_RETENTION: duration('720h'),
+    LIVECALLS_RETENTION: optionalString.transform((v, ctx) => {
+      if (v === undefined || v === 'forever') return undefined;
+      const ms = parseRetention(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `expected a retention such as 90d, 12h or 30m (or forever), got "${v}"` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
     LIVECALLS_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
     LIVEKIT_URL: optionalString.pipe(z.url({ protocol: /^(https?|wss?)$/ }).optional()),
     LIVEKIT_API_KEY: optionalString,
@@ -143,6 +163,8 @@ export interface Config {
     /** ms finished deliveries stay in the delivery log */
     retentionMs: number;
   };
+  /** Ended calls older than this (ms) are purged from the history; undefined keeps them forever. */
+  retentionMs: number | undefined;
   /** Live call state in Redis when set; embedded otherwise. */
   redisUrl: string | undefined;
   /** Key prefix in Redis, so several deployments (or tests) can share one server. */
@@ -194,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       concurrency: e.LIVECALLS_WEBHOOKS_CONCURRENCY,
       retentionMs: e.LIVECALLS_WEBHOOKS_RETENTION,
     }),
+    retentionMs: e.LIVECALLS_RETENTION,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.LIVECALLS_REDIS_PREFIX,
     databaseUrl: e.DATABASE_URL,

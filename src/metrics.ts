@@ -12,6 +12,7 @@ export interface Metrics {
   webhookDeliveries: Counter<'result'>;
   webhookBacklogDropped: Counter;
   archiveFailures: Counter;
+  historyPurged: Counter;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   ingestLag: Histogram<'source'>;
 }
@@ -82,6 +83,11 @@ export function createMetrics(defaults = true): Metrics {
     archiveFailures: new Counter({
       name: 'livecalls_archive_failures_total',
       help: 'Ended calls the archive sweep could not copy (skipped, left pending, retried on the next sweep)',
+      registers: [registry],
+    }),
+    historyPurged: new Counter({
+      name: 'livecalls_history_purged_total',
+      help: 'Ended calls deleted because they were older than LIVECALLS_RETENTION',
       registers: [registry],
     }),
   };

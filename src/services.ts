@@ -7,6 +7,9 @@ import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
 import { CallActions } from './calls/actions.ts';
 import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
+import { HistoryService } from './calls/history.ts';
+import { createRetention, type Retention } from './calls/retention.ts';
+import { StatsService } from './calls/stats.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -47,6 +50,12 @@ export interface Services {
   actions: CallActions;
   /** Reconciles every project with call control (none: a pass does nothing). */
   reconciler: Reconciler;
+  /** The call history: pages, details, exports of ended calls. */
+  history: HistoryService;
+  /** Fleet statistics over the history and the active calls. */
+  stats: StatsService;
+  /** Purges ended calls older than LIVECALLS_RETENTION (started by the server). */
+  retention: Retention;
   /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
   webhooks: WebhookService;
   close(): Promise<void>;
@@ -112,6 +121,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const signature = projects.fallback?.signature;
   const control = projects.fallback?.control;
   const actions = new CallActions({ service: calls, calls: stores.calls, projects, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });
+  const history = new HistoryService(stores.history, analyzer);
+  const stats = new StatsService(stores.history, stores.calls, clock);
+  const retention = createRetention({ history: stores.history, retentionMs: config.retentionMs, clock, metrics, log });
   const reconciler = createReconciler({ stores, service: calls, projects, clock, everyMs: config.reconcileEveryMs, log });
   return {
     config,
@@ -131,10 +143,13 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     actions,
     reconciler,
     webhooks,
+    history,
+    stats,
+    retention,
     async close() {
       hub.closeAll();
       // A sweep or reconciliation in progress finishes before the stores close under it.
-      await Promise.all([sweeper.stop(), reconciler.stop()]);
+      await Promise.all([sweeper.stop(), reconciler.stop(), retention.stop()]);
       await webhooks.stop();
       await stores.close();
     },

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import type { WebhookEvent } from 'livekit-server-sdk';
 import type { ConversationAnalyzer, Insights } from '../analysis/index.ts';
-import { applyEvent, type Call } from '../domain/call.ts';
+import { applyEvent, isActive, type Call } from '../domain/call.ts';
+import { outcomeOf } from './history-record.ts';
 import { describeChange, type CallDelta } from '../domain/changes.ts';
 import { framesOf } from '../live/frames.ts';
 import type { CallEvent } from '../domain/events.ts';
@@ -82,9 +83,17 @@ export class CallService {
       // Sentiment depends on the transcript and the transfer request alone: scored once per batch, and only
       // when a turn was added or a transfer was first requested.
       finish: (before, after) => {
-        if (before && before.turnCount === after.turnCount && (before.transfer === null) === (after.transfer === null)) return after;
-        const s = this.analyzer.sentiment(after.transcript, { transferRequested: after.transfer !== null });
-        return { ...after, sentiment: s.label, sentimentScore: s.score, sentimentTrend: s.trend, sentimentSignals: s.signals };
+        const unchanged = before && before.turnCount === after.turnCount && (before.transfer === null) === (after.transfer === null);
+        let call = after;
+        if (!unchanged) {
+          const s = this.analyzer.sentiment(after.transcript, { transferRequested: after.transfer !== null });
+          call = { ...after, sentiment: s.label, sentimentScore: s.score, sentimentTrend: s.trend, sentimentSignals: s.signals };
+        }
+        // Topics and summary are kept from the end on (the call history lists them); the same window as live insights.
+        if (!isActive(call) && (!unchanged || !call.outcome || !before || isActive(before))) {
+          call = { ...call, outcome: outcomeOf(this.analyzer, call, call.transcript) };
+        }
+        return call;
       },
       frames: (changes, now) =>
         changes.flatMap((c) => {

@@ -77,6 +77,16 @@ export interface Call {
   humanTakeover?: Stamped<boolean> | null;
   /** The latest transfer attempt's outcome as LiveKit answered it. Optional for the same reason. */
   transferResult?: Stamped<TransferResult> | null;
+  /**
+   * Topics and summary of the conversation, set when the call ends (and again if a late turn arrives), so the
+   * call history lists them without analysing every call it reads. Absent on calls ended before it existed.
+   */
+  outcome?: CallOutcome;
+}
+
+export interface CallOutcome {
+  topics: string[];
+  summary: string;
 }
 
 export interface TransferResult {

@@ -2,12 +2,14 @@
  * Chooses the backends from the config: live call state in Redis (REDIS_URL) or embedded; workspaces, keys
  * and ended calls in PostgreSQL (DATABASE_URL) or embedded. Either can be set without the other.
  */
+import type Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { createEmbeddedArchive } from './embedded/archive.ts';
 import { createEmbeddedCalls } from './embedded/calls.ts';
 import { createMemoryFeed } from './embedded/feed.ts';
+import { createEmbeddedHistory } from './embedded/history.ts';
 import { createEmbeddedLeases } from './embedded/leases.ts';
 import { openDatabase } from './embedded/db.ts';
 import { createEmbeddedTenants } from './embedded/tenants.ts';
@@ -18,7 +20,7 @@ import { createRedisFeed } from './redis/feed.ts';
 import { createRedisLeases } from './redis/leases.ts';
 import { createRedisRooms } from './redis/rooms.ts';
 import { createEmbeddedRooms } from './embedded/rooms.ts';
-import type { Stores, TenantStore } from './types.ts';
+import type { HistoryStore, Stores, TenantStore } from './types.ts';
 import { guard, redisOutage } from './unavailable.ts';
 
 /**
@@ -86,6 +88,7 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
   const archive = pg?.archive ?? createEmbeddedArchive(embedded());
   return {
     tenants: pg?.tenants ?? createEmbeddedTenants(embedded()),
+    history: historyOf(pg?.history, db),
     calls: redis
       ? guard(
           'Redis',
@@ -119,6 +122,26 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
       rateLimitRedis?.disconnect();
       await pg?.close();
       if (db?.open) db.close();
+    },
+  };
+}
+
+/**
+ * The history is the archive's: PostgreSQL when set, else the embedded database. With live calls embedded and
+ * the archive in PostgreSQL, the embedded database keeps its ended calls too: retention purges both.
+ */
+function historyOf(pgHistory: HistoryStore | undefined, db: Database.Database | undefined): HistoryStore {
+  if (!db) {
+    if (!pgHistory) throw new Error('no store for the call history');
+    return pgHistory;
+  }
+  const local = createEmbeddedHistory(db);
+  if (!pgHistory) return local;
+  return {
+    ...pgHistory,
+    async purge(endedBefore, limit) {
+      // The same calls, kept twice: counted once; a full batch on either side asks for another.
+      return Math.max(await pgHistory.purge(endedBefore, limit), await local.purge(endedBefore, limit));
     },
   };
 }

@@ -4,8 +4,9 @@
  * are handed (domain + sentiment), so every backend folds events the same way.
  */
 import type { Redis } from 'ioredis';
-import type { Call, Turn } from '../domain/call.ts';
-import type { CallEvent } from '../domain/events.ts';
+import type { Call, CallType, Sentiment, Turn } from '../domain/call.ts';
+import type { CallEvent, EndReason } from '../domain/events.ts';
+import type { StatCall } from '../domain/stats.ts';
 import type { ListView } from '../domain/view.ts';
 
 export interface Workspace {
@@ -143,6 +144,47 @@ export interface ArchiveStore {
   latestEnded(workspaceId: string, roomName: string): Promise<Call | undefined>;
 }
 
+/** Filters of the call history; all optional, combined with AND. */
+export interface HistoryQuery {
+  /** Exact `aiAgentName`. */
+  agent?: string;
+  callType?: CallType;
+  sentiment?: Sentiment;
+  transferRequested?: boolean;
+  endReason?: EndReason;
+  /** Calls that started at or after (epoch ms). */
+  from?: number;
+  /** Calls that started before (epoch ms). */
+  to?: number;
+  /** Words (domain/history.ts `searchTerms`) that must all appear in the caller's name, number or transcript. */
+  terms?: readonly string[];
+}
+
+/** Where an export has got to: the last call sent, in export order (start time, then id). */
+export interface HistoryKey {
+  startedAt: number;
+  id: string;
+}
+
+/**
+ * The workspace's ended calls, as kept by the archive (PostgreSQL in scale-out, else the embedded database),
+ * indexed for filtering, full-text search, export and statistics. Every read is scoped to one workspace.
+ */
+export interface HistoryStore {
+  /** One page, newest first (start time, then id, descending), and how many calls match in all. */
+  page(workspaceId: string, query: HistoryQuery, offset: number, limit: number): Promise<{ calls: Call[]; total: number }>;
+  /** An ended call of the workspace (its live transcript window may be empty: read `transcripts`). */
+  get(workspaceId: string, callId: string): Promise<Call | undefined>;
+  /** Full transcripts of some ended calls of the workspace, oldest turn first. */
+  transcripts(workspaceId: string, callIds: readonly string[]): Promise<Map<string, Turn[]>>;
+  /** Ended calls that started in [from, to), oldest first, strictly after `after`; at most `limit`. */
+  exportBatch(workspaceId: string, from: number, to: number, after: HistoryKey | null, limit: number): Promise<Call[]>;
+  /** Ended calls in progress at some time of [from, to) (started before `to`, ended after `from`), matching the filters. */
+  overlapping(workspaceId: string, from: number, to: number, filters: { agent?: string; callType?: CallType }): Promise<StatCall[]>;
+  /** Deletes up to `limit` ended calls (of any workspace) that ended before `endedBefore`, with their turns and index entries; returns how many. */
+  purge(endedBefore: number, limit: number): Promise<number>;
+}
+
 /** One entry of a workspace's live log: what the stream sends, serialised once for every client. */
 export interface FeedEntry {
   /** Opaque, increasing within a workspace; a client resumes after it. */
@@ -220,6 +262,8 @@ export interface Stores {
   feed: LiveFeed;
   webhooks: WebhookStore;
   rooms: RoomRegistry;
+  /** The archive of ended calls as history: filters, search, export, statistics, retention. */
+  history: HistoryStore;
   /** The shared Redis client when live state is in Redis: what else must be shared across instances uses it (the rate limit). */
   redis?: Redis;
   /**

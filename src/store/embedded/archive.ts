@@ -3,9 +3,11 @@ import type Database from 'better-sqlite3';
 import { startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { ArchiveStore } from '../types.ts';
 import { callRows } from './call-rows.ts';
+import { historyIndexer } from './history.ts';
 
 export function createEmbeddedArchive(db: Database.Database): ArchiveStore {
   const rows = callRows(db);
+  const indexEnded = historyIndexer(db);
   const upsert = db.prepare(
     `INSERT INTO calls (id, workspace_id, room_name, room_sid, active, started_at, ended_at, last_activity_at, state)
      VALUES (@id, @workspaceId, @roomName, @roomSid, 0, @startedAt, @endedAt, @lastActivityAt, @state)
@@ -32,6 +34,7 @@ export function createEmbeddedArchive(db: Database.Database): ArchiveStore {
       state: rows.state(call),
     });
     for (const t of transcript) insertTurn.run(call.id, t.id, t.role, t.content, t.at);
+    indexEnded(call);
   });
   const parse = rows.parse;
   return {

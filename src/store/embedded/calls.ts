@@ -10,6 +10,7 @@ import type { CallEvent } from '../../domain/events.ts';
 import { foldBatch, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
 import { callRows } from './call-rows.ts';
+import { historyIndexer } from './history.ts';
 import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed } from '../types.ts';
 import { isOutage } from '../unavailable.ts';
 
@@ -62,6 +63,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   const deleteSeen = db.prepare('DELETE FROM seen_events WHERE seen_at < ?');
 
   const parse = rows.parse;
+  const indexEnded = historyIndexer(db);
 
   const insertPending = db.prepare('INSERT OR IGNORE INTO archive_pending (call_id) VALUES (?)');
   const deletePending = db.prepare('DELETE FROM archive_pending WHERE call_id = ?');
@@ -121,6 +123,8 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       for (const id of folded.appliedIds) seenInsert.run(workspaceId, id, now);
       for (const { after } of folded.changes) write(after);
       for (const { callId, turn } of folded.turns) insertTurn.run(callId, turn.id, turn.role, turn.content, turn.at);
+      // After its turns: the history's search document holds the whole transcript.
+      for (const { after } of folded.changes) if (!isActive(after)) indexEnded(after);
       if (archive) for (const { after } of folded.changes) if (!isActive(after)) insertPending.run(after.id);
       return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
     },

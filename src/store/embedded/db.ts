@@ -10,7 +10,7 @@ import path from 'node:path';
 
 export type SyncMode = 'normal' | 'full';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE workspaces (
      id TEXT PRIMARY KEY,
      name TEXT NOT NULL,
@@ -128,6 +128,51 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE workspaces ADD COLUMN livekit_key TEXT;
    ALTER TABLE workspaces ADD COLUMN livekit_secret TEXT;
    CREATE INDEX workspaces_livekit_key ON workspaces(livekit_key) WHERE livekit_key IS NOT NULL;`,
+  // Call history: the filter fields of every ended call (a side table whose integer key is also the call's
+  // row in the full-text index, which SQLite may not renumber), and the index of what was said. Backfilled from
+  // the calls already ended. 21600000 (6 h) is LONG_CALL_MS of store/history.ts: long calls get their own
+  // index so statistics over a range read only the calls near it.
+  `CREATE TABLE call_history (
+     seq INTEGER PRIMARY KEY,
+     call_id TEXT NOT NULL UNIQUE,
+     workspace_id TEXT NOT NULL,
+     started_at INTEGER NOT NULL,
+     ended_at INTEGER NOT NULL,
+     agent TEXT NOT NULL,
+     call_type TEXT NOT NULL,
+     sentiment TEXT NOT NULL,
+     transfer_requested INTEGER NOT NULL,
+     end_reason TEXT,
+     customer_name TEXT NOT NULL,
+     customer_phone TEXT NOT NULL
+   );
+   CREATE INDEX call_history_started ON call_history(workspace_id, started_at DESC, call_id DESC, agent, call_type, sentiment, transfer_requested, end_reason);
+   CREATE INDEX call_history_agent ON call_history(workspace_id, agent, started_at DESC, call_type, sentiment, transfer_requested, end_reason);
+   CREATE INDEX call_history_sentiment ON call_history(workspace_id, sentiment, started_at DESC, agent, call_type, transfer_requested, end_reason);
+   CREATE INDEX call_history_ended ON call_history(workspace_id, ended_at);
+   CREATE INDEX call_history_long ON call_history(workspace_id, started_at) WHERE ended_at - started_at > 21600000;
+   CREATE INDEX call_history_age ON call_history(ended_at);
+   CREATE VIRTUAL TABLE call_search USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 0');
+   INSERT INTO call_history (call_id, workspace_id, started_at, ended_at, agent, call_type, sentiment, transfer_requested,
+                             end_reason, customer_name, customer_phone)
+   SELECT id, workspace_id, started_at, COALESCE(ended_at, started_at),
+     COALESCE(json_extract(state, '$.agentName.value'),
+       (SELECT COALESCE(json_extract(p.value, '$.attributes."lk.agent.name"'), json_extract(p.value, '$.name'))
+          FROM json_each(state, '$.participants') p WHERE json_extract(p.value, '$.kind') = 'agent' LIMIT 1), ''),
+     CASE WHEN EXISTS (SELECT 1 FROM json_each(state, '$.participants') p WHERE json_extract(p.value, '$.kind') = 'sip')
+       THEN 'phone' ELSE 'web' END,
+     COALESCE(json_extract(state, '$.sentiment'), 'neutral'),
+     json_extract(state, '$.transfer') IS NOT NULL,
+     json_extract(state, '$.endReason'),
+     COALESCE(json_extract(state, '$.customerName.value'), json_extract(state, '$.roomCustomerName.value'), ''),
+     COALESCE(json_extract(state, '$.customerPhone.value'),
+       (SELECT json_extract(p.value, '$.attributes."sip.phoneNumber"') FROM json_each(state, '$.participants') p
+          WHERE json_extract(p.value, '$.kind') = 'sip' AND json_extract(p.value, '$.attributes."sip.phoneNumber"') <> '' LIMIT 1), '')
+   FROM calls WHERE active = 0;
+   INSERT INTO call_search (rowid, body)
+   SELECT h.seq, h.customer_name || ' ' || h.customer_phone || ' ' ||
+     COALESCE((SELECT group_concat(t.content, ' ') FROM turns t WHERE t.call_id = h.call_id), '')
+   FROM call_history h;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {
@@ -142,13 +187,14 @@ export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Databa
   return db;
 }
 
-function migrate(db: Database.Database): void {
+/** Applies the migrations not yet applied, up to `target` (all of them by default). */
+export function migrate(db: Database.Database, target = MIGRATIONS.length): void {
   const current = Number(db.pragma('user_version', { simple: true }));
   if (current > MIGRATIONS.length) {
     throw new Error(`database schema version ${current} is newer than this livecalls (${MIGRATIONS.length})`);
   }
   db.transaction(() => {
-    for (let v = current; v < MIGRATIONS.length; v++) {
+    for (let v = current; v < target; v++) {
       db.exec(MIGRATIONS[v] as string);
       db.pragma(`user_version = ${v + 1}`);
     }

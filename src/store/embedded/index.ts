@@ -3,6 +3,7 @@ import type { Stores } from '../types.ts';
 import { createEmbeddedCalls } from './calls.ts';
 import { createMemoryFeed } from './feed.ts';
 import { openDatabase, type SyncMode } from './db.ts';
+import { createEmbeddedHistory } from './history.ts';
 import { createEmbeddedLeases } from './leases.ts';
 import { createEmbeddedRooms } from './rooms.ts';
 import { createEmbeddedTenants } from './tenants.ts';
@@ -20,6 +21,7 @@ export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal',
     feed,
     webhooks: createEmbeddedWebhooks(db),
     rooms: createEmbeddedRooms(db),
+    history: createEmbeddedHistory(db),
     tryLease: createEmbeddedLeases(db),
     async ping() {
       db.prepare('SELECT 1').get();

@@ -10,9 +10,10 @@ import { cleanText } from '../../domain/limits.ts';
 import { AppError } from '../../errors.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
 import { groupProjects } from '../projects.ts';
-import type { ApiKeyRecord, ArchiveStore, StoredLiveKitProject, TenantStore, WebhookStore } from '../types.ts';
+import type { ApiKeyRecord, ArchiveStore, HistoryStore, StoredLiveKitProject, TenantStore, WebhookStore } from '../types.ts';
 import { guard, pgOutage } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
+import { createPostgresHistory, indexArchived } from './history.ts';
 import { createPostgresWebhooks } from './webhooks.ts';
 
 /**
@@ -30,6 +31,8 @@ export interface PostgresBackend {
   pool: pg.Pool;
   tenants: TenantStore;
   archive: ArchiveStore;
+  /** The archive as call history: filters, search, export, statistics, retention. */
+  history: HistoryStore;
   /** Webhook endpoints and the outbox, shared by every instance. */
   webhooks: WebhookStore;
   ping(): Promise<void>;
@@ -175,6 +178,7 @@ export async function openPostgres(url: string, log?: Logger, timeoutMs = 2_000)
             [call.id, storableJson(transcript)],
           );
         }
+        await indexArchived(client, call);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -211,6 +215,7 @@ export async function openPostgres(url: string, log?: Logger, timeoutMs = 2_000)
     pool,
     tenants: guard('PostgreSQL', tenants, pgOutage, timeoutMs),
     archive: guard('PostgreSQL', archive, pgOutage, timeoutMs),
+    history: guard('PostgreSQL', createPostgresHistory(pool), pgOutage, timeoutMs),
     webhooks: guard('PostgreSQL', createPostgresWebhooks(pool), pgOutage, timeoutMs),
     async ping() {
       await pool.query('SELECT 1');

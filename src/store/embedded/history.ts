@@ -1,0 +1,160 @@
+/**
+ * The embedded database as call history: `call_history` holds each ended call's filter fields (its `seq` is
+ * the call's row in the `call_search` full-text index, FTS5), filled whenever an ended call is written
+ * (`indexEnded`), by the embedded store's own end path and by `ArchiveStore.put`.
+ */
+import type Database from 'better-sqlite3';
+import type { Call, CallType, Sentiment, Turn } from '../../domain/call.ts';
+import { historyFields, searchDocument } from '../../domain/history.ts';
+import type { StatCall } from '../../domain/stats.ts';
+import { archivedCall, filterColumns, LONG_CALL_MS } from '../history.ts';
+import type { HistoryQuery, HistoryStore } from '../types.ts';
+import { callRows } from './call-rows.ts';
+
+/** Writes an ended call's history row and search document; call inside the transaction that wrote the call. */
+export function historyIndexer(db: Database.Database): (call: Call) => void {
+  const upsert = db.prepare<Record<string, string | number | null>, { seq: number }>(
+    `INSERT INTO call_history (call_id, workspace_id, started_at, ended_at, agent, call_type, sentiment, transfer_requested,
+                               end_reason, customer_name, customer_phone)
+     VALUES (@callId, @workspaceId, @startedAt, @endedAt, @agent, @callType, @sentiment, @transferRequested,
+             @endReason, @customerName, @customerPhone)
+     ON CONFLICT(call_id) DO UPDATE SET started_at = excluded.started_at, ended_at = excluded.ended_at,
+       agent = excluded.agent, call_type = excluded.call_type, sentiment = excluded.sentiment,
+       transfer_requested = excluded.transfer_requested, end_reason = excluded.end_reason,
+       customer_name = excluded.customer_name, customer_phone = excluded.customer_phone
+     RETURNING seq`,
+  );
+  const turns = db.prepare<[string], Turn>('SELECT id, role, content, at FROM turns WHERE call_id = ? ORDER BY at, id');
+  const unindex = db.prepare('DELETE FROM call_search WHERE rowid = ?');
+  const index = db.prepare('INSERT INTO call_search (rowid, body) VALUES (?, ?)');
+  return (call) => {
+    const f = historyFields(call);
+    const row = upsert.get({ ...f, transferRequested: f.transferRequested ? 1 : 0 });
+    if (!row) return;
+    unindex.run(row.seq);
+    index.run(row.seq, searchDocument(call, turns.all(call.id)));
+  };
+}
+
+interface StatRow {
+  call_id: string;
+  started_at: number;
+  ended_at: number;
+  agent: string;
+  call_type: CallType;
+  sentiment: Sentiment;
+  transfer_requested: number;
+}
+
+export function createEmbeddedHistory(db: Database.Database): HistoryStore {
+  const rows = callRows(db);
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+
+  function where(q: HistoryQuery): { sql: string; params: (string | number)[] } {
+    const conds = ['h.workspace_id = ?'];
+    const params: (string | number)[] = [];
+    for (const [column, value] of filterColumns(q)) {
+      conds.push(`h.${column} = ?`);
+      params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
+    }
+    if (q.from !== undefined) {
+      conds.push('h.started_at >= ?');
+      params.push(q.from);
+    }
+    if (q.to !== undefined) {
+      conds.push('h.started_at < ?');
+      params.push(q.to);
+    }
+    if (q.terms?.length) {
+      conds.push('h.seq IN (SELECT rowid FROM call_search WHERE call_search MATCH ?)');
+      params.push(q.terms.map((t) => `"${t}"`).join(' '));
+    }
+    return { sql: conds.join(' AND '), params };
+  }
+
+  const selectOne = db.prepare<[string, string], { state: string }>(
+    'SELECT c.state FROM call_history h JOIN calls c ON c.id = h.call_id WHERE h.workspace_id = ? AND h.call_id = ? AND c.active = 0',
+  );
+  const exportRows = db.prepare<[string, number, number, number, number, string, number], { state: string }>(
+    `SELECT c.state FROM call_history h JOIN calls c ON c.id = h.call_id
+     WHERE h.workspace_id = ? AND h.started_at >= ? AND h.started_at < ?
+       AND (h.started_at > ? OR (h.started_at = ? AND h.call_id > ?))
+     ORDER BY h.started_at, h.call_id LIMIT ?`,
+  );
+  const oldest = db.prepare<[number, number], { seq: number; call_id: string }>(
+    `SELECT seq, call_id FROM call_history WHERE ended_at < ?
+       AND NOT EXISTS (SELECT 1 FROM archive_pending p WHERE p.call_id = call_history.call_id)
+     ORDER BY ended_at LIMIT ?`,
+  );
+  const deleteSearch = db.prepare('DELETE FROM call_search WHERE rowid = ?');
+  const deleteHistory = db.prepare('DELETE FROM call_history WHERE seq = ?');
+  const deleteTurns = db.prepare('DELETE FROM turns WHERE call_id = ?');
+  const deleteCall = db.prepare('DELETE FROM calls WHERE id = ? AND active = 0');
+  const purge = db.transaction((endedBefore: number, limit: number) => {
+    const victims = oldest.all(endedBefore, limit);
+    for (const v of victims) {
+      deleteSearch.run(v.seq);
+      deleteHistory.run(v.seq);
+      deleteTurns.run(v.call_id);
+      deleteCall.run(v.call_id);
+    }
+    return victims.length;
+  });
+
+  return {
+    async page(workspaceId, query, offset, limit) {
+      const w = where(query);
+      const params = [workspaceId, ...w.params];
+      const total = (prepared(`SELECT count(*) AS n FROM call_history h WHERE ${w.sql}`).get(...params) as { n: number }).n;
+      const states = prepared(
+        `SELECT c.state FROM call_history h JOIN calls c ON c.id = h.call_id WHERE ${w.sql}
+         ORDER BY h.started_at DESC, h.call_id DESC LIMIT ? OFFSET ?`,
+      ).all(...params, limit, offset) as { state: string }[];
+      return { total, calls: states.map((r) => archivedCall(JSON.parse(r.state) as Call)) };
+    },
+    async get(workspaceId, callId) {
+      return rows.parse(selectOne.get(workspaceId, callId));
+    },
+    async transcripts(workspaceId, callIds) {
+      const out = new Map<string, Turn[]>(callIds.map((id) => [id, []]));
+      const turns = prepared(
+        `SELECT t.call_id, t.id, t.role, t.content, t.at FROM turns t JOIN call_history h ON h.call_id = t.call_id
+         WHERE h.workspace_id = ? AND t.call_id IN (SELECT value FROM json_each(?)) ORDER BY t.call_id, t.at, t.id`,
+      ).all(workspaceId, JSON.stringify(callIds)) as (Turn & { call_id: string })[];
+      for (const { call_id, ...turn } of turns) out.get(call_id)?.push(turn);
+      return out;
+    },
+    async exportBatch(workspaceId, from, to, after, limit) {
+      const key = after ?? { startedAt: from - 1, id: '' };
+      return exportRows
+        .all(workspaceId, from, to, key.startedAt, key.startedAt, key.id, limit)
+        .map((r) => archivedCall(JSON.parse(r.state) as Call));
+    },
+    async overlapping(workspaceId, from, to, filters) {
+      const w = where(filters);
+      const cols = 'h.call_id, h.started_at, h.ended_at, h.agent, h.call_type, h.sentiment, h.transfer_requested';
+      const sql = `SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.started_at >= ? AND h.started_at < ? AND h.ended_at > ?
+        UNION ALL
+        SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.ended_at - h.started_at > ${LONG_CALL_MS} AND h.started_at < ? AND h.ended_at > ?`;
+      const p = [workspaceId, ...w.params];
+      const found = prepared(sql).all(...p, from - LONG_CALL_MS, to, from, ...p, from - LONG_CALL_MS, from) as StatRow[];
+      return found.map((r): StatCall => ({
+        id: r.call_id,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        agent: r.agent,
+        callType: r.call_type,
+        sentiment: r.sentiment,
+        transferRequested: r.transfer_requested === 1,
+      }));
+    },
+    async purge(endedBefore, limit) {
+      return purge.immediate(endedBefore, limit);
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * PostgreSQL as call history: the filter columns and the `search` vector (tsvector, GIN-indexed) of
+ * `archived_calls` are written with every archived call (`indexArchived`, in the archive's transaction).
+ */
+import type pg from 'pg';
+import type { Call, CallType, Sentiment, Turn } from '../../domain/call.ts';
+import { historyFields, searchDocument } from '../../domain/history.ts';
+import { cleanText } from '../../domain/limits.ts';
+import type { StatCall } from '../../domain/stats.ts';
+import { archivedCall, filterColumns, LONG_CALL_MS } from '../history.ts';
+import type { HistoryQuery, HistoryStore } from '../types.ts';
+
+/** Fills the history columns of an archived call from the call and its turns as stored. */
+export async function indexArchived(client: pg.PoolClient, call: Call): Promise<void> {
+  const f = historyFields(call);
+  const turns = await client.query<Turn>(
+    'SELECT id, role, content, at FROM archived_turns WHERE call_id = $1 ORDER BY at, id COLLATE "C"',
+    [call.id],
+  );
+  await client.query(
+    `UPDATE archived_calls SET agent = $2, call_type = $3, sentiment = $4, transfer_requested = $5, end_reason = $6,
+       customer_name = $7, customer_phone = $8, search = to_tsvector('simple', $9) WHERE id = $1`,
+    [
+      call.id,
+      cleanText(f.agent),
+      f.callType,
+      f.sentiment,
+      f.transferRequested,
+      f.endReason,
+      cleanText(f.customerName),
+      cleanText(f.customerPhone),
+      searchDocument(call, turns.rows),
+    ],
+  );
+}
+
+interface StatRow {
+  id: string;
+  started_at: number;
+  ended_at: number;
+  agent: string;
+  call_type: CallType;
+  sentiment: Sentiment;
+  transfer_requested: boolean;
+}
+
+/** Conditions and parameters of a query; `$1` is the workspace. */
+function where(q: HistoryQuery, params: unknown[]): string {
+  const conds = ['workspace_id = $1'];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    conds.push(sql.replace('?', `$${params.length}`));
+  };
+  for (const [column, value] of filterColumns(q)) add(`${column} = ?`, value);
+  if (q.from !== undefined) add('started_at >= ?', q.from);
+  if (q.to !== undefined) add('started_at < ?', q.to);
+  if (q.terms?.length) add("search @@ to_tsquery('simple', ?)", q.terms.join(' & '));
+  return conds.join(' AND ');
+}
+
+export function createPostgresHistory(pool: pg.Pool): HistoryStore {
+  const q = <R extends pg.QueryResultRow>(text: string, values: unknown[] = []) => pool.query<R>(text, values);
+  return {
+    async page(workspaceId, query, offset, limit) {
+      const params: unknown[] = [workspaceId];
+      const w = where(query, params);
+      const [count, page] = await Promise.all([
+        q<{ n: number }>(`SELECT count(*)::int AS n FROM archived_calls WHERE ${w}`, params),
+        q<{ state: Call }>(
+          `SELECT state FROM archived_calls WHERE ${w} ORDER BY started_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+          params,
+        ),
+      ]);
+      return { total: count.rows[0]?.n ?? 0, calls: page.rows.map((r) => archivedCall(r.state)) };
+    },
+    async get(workspaceId, callId) {
+      const row = (await q<{ state: Call }>('SELECT state FROM archived_calls WHERE workspace_id = $1 AND id = $2', [workspaceId, callId]))
+        .rows[0];
+      return row && archivedCall(row.state);
+    },
+    async transcripts(workspaceId, callIds) {
+      const out = new Map<string, Turn[]>(callIds.map((id) => [id, []]));
+      const rows = await q<Turn & { call_id: string }>(
+        `SELECT t.call_id, t.id, t.role, t.content, t.at FROM archived_turns t JOIN archived_calls c ON c.id = t.call_id
+         WHERE c.workspace_id = $1 AND t.call_id = ANY($2::text[]) ORDER BY t.call_id, t.at, t.id COLLATE "C"`,
+        [workspaceId, [...callIds]],
+      );
+      for (const { call_id, ...turn } of rows.rows) out.get(call_id)?.push(turn);
+      return out;
+    },
+    async exportBatch(workspaceId, from, to, after, limit) {
+      const key = after ?? { startedAt: from - 1, id: '' };
+      const rows = await q<{ state: Call }>(
+        `SELECT state FROM archived_calls WHERE workspace_id = $1 AND started_at >= $2 AND started_at < $3
+           AND (started_at, id COLLATE "C") > ($4, $5) ORDER BY started_at, id COLLATE "C" LIMIT $6`,
+        [workspaceId, from, to, key.startedAt, key.id, limit],
+      );
+      return rows.rows.map((r) => archivedCall(r.state));
+    },
+    async overlapping(workspaceId, from, to, filters) {
+      const params: unknown[] = [workspaceId];
+      const w = where(filters, params);
+      const n = params.length;
+      params.push(from - LONG_CALL_MS, to, from);
+      const cols = 'id, started_at, ended_at, agent, call_type, sentiment, transfer_requested';
+      const rows = await q<StatRow>(
+        `SELECT ${cols} FROM archived_calls WHERE ${w} AND started_at >= $${n + 1} AND started_at < $${n + 2} AND ended_at > $${n + 3}
+         UNION ALL
+         SELECT ${cols} FROM archived_calls WHERE ${w} AND ended_at - started_at > ${LONG_CALL_MS}
+           AND started_at < $${n + 1} AND ended_at > $${n + 3}`,
+        params,
+      );
+      return rows.rows.map((r): StatCall => ({
+        id: r.id,
+        startedAt: r.started_at,
+        endedAt: r.ended_at,
+        agent: r.agent,
+        callType: r.call_type,
+        sentiment: r.sentiment,
+        transferRequested: r.transfer_requested,
+      }));
+    },
+    async purge(endedBefore, limit) {
+      // Turns go with their call (ON DELETE CASCADE).
+      const result = await q(
+        `DELETE FROM archived_calls WHERE id IN (SELECT id FROM archived_calls WHERE ended_at < $1 ORDER BY ended_at LIMIT $2)`,
+        [endedBefore, limit],
+      );
+      return result.rowCount ?? 0;
+    },
+  };
+}
