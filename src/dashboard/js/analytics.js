@@ -45,7 +45,7 @@ const view = {
 };
 
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-const percent = (rate) => `${Math.round((rate ?? 0) * 100)}%`;
+const percent = (rate) => (typeof rate === 'number' && Number.isFinite(rate) ? `${Math.round(rate * 100)}%` : '—');
 const seconds = (s) => (typeof s === 'number' && Number.isFinite(s) ? formatDuration(s) : '—');
 const clock = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
@@ -150,6 +150,8 @@ function renderHourly(stats) {
   const xs = stats.buckets.map((b) => Date.parse(b.start) / 1000);
   const started = stats.buckets.map((b) => b.started);
   const total = started.reduce((a, b) => a + b, 0);
+  // An empty hour draws no bar at all (a zero-height bar would still draw its outline).
+  const bars = started.map((n) => (n > 0 ? n : null));
   const busiest = stats.buckets.reduce((best, b) => (b.started > (best?.started ?? 0) ? b : best), null);
   el.hourly.setAttribute(
     'aria-label',
@@ -171,7 +173,7 @@ function renderHourly(stats) {
         },
       ],
     },
-    [xs, started],
+    [xs, bars],
   );
 }
 
@@ -223,6 +225,13 @@ function renderTotals(stats) {
   }
 }
 
+/** A table cell that carries its column's name, for the stacked layout on a phone. */
+function cell(column, text) {
+  const td = make('td', '', text);
+  td.dataset.label = column;
+  return td;
+}
+
 function renderAgents(agents) {
   el.agents.replaceChildren();
   el.agentsEmpty.hidden = agents.length > 0;
@@ -233,11 +242,11 @@ function renderAgents(agents) {
     th.scope = 'row';
     tr.append(
       th,
-      make('td', '', String(a.calls)),
-      make('td', '', seconds(a.durationP50)),
-      make('td', '', seconds(a.durationP90)),
-      make('td', '', percent(a.transferRate)),
-      ...SENTIMENTS.map((s) => make('td', '', String(a.sentiment?.[s] ?? 0))),
+      cell('Calls', String(a.calls)),
+      cell('Median duration', seconds(a.durationP50)),
+      cell('p90 duration', seconds(a.durationP90)),
+      cell('Transferred', percent(a.transferRate)),
+      ...SENTIMENTS.map((s) => cell(label(s), String(a.sentiment?.[s] ?? 0))),
     );
     el.agents.append(tr);
   }

@@ -141,13 +141,18 @@ export function renderAgentLatency(tbody, rows) {
     tr.dataset.agent = r.agent;
     const th = make('th', '', r.agent);
     th.scope = 'row';
+    const cell = (column, text) => {
+      const td = make('td', '', text);
+      td.dataset.label = column;
+      return td;
+    };
     tr.append(
       th,
-      make('td', '', String(r.calls)),
-      make('td', '', String(r.turns)),
-      make('td', '', formatMs(r.e2eP50)),
-      make('td', '', formatMs(r.e2eP95)),
-      make('td', '', formatMs(r.ttftP50)),
+      cell('Calls', String(r.calls)),
+      cell('Turns', String(r.turns)),
+      cell('Reply p50', formatMs(r.e2eP50)),
+      cell('Reply p95', formatMs(r.e2eP95)),
+      cell('LLM p50', formatMs(r.ttftP50)),
     );
     tbody.append(tr);
   }
