@@ -70,6 +70,9 @@ export function authLost(err) {
 
 export const roomPath = (roomName) => `/v2/api/active-calls/${encodeURIComponent(roomName)}`;
 
+/** A call by id, active or ended: the record that carries the agent's telemetry and alerts. */
+export const callPath = (id) => `/v2/api/calls/${encodeURIComponent(id)}`;
+
 export async function newStreamToken() {
   const { token } = await api('POST', '/v2/api/stream-tokens');
   return token;

@@ -69,11 +69,16 @@ export function applyAlert(data) {
   const telemetry = withAlert(sameCall ? prev.telemetry : undefined, data.alert);
   if (data.item) return upsert(data.item, data.timestamp ?? new Date().toISOString(), telemetry);
   if (!prev) return undefined;
-  prev.telemetry = telemetry;
-  prev.telemetrySeq += 1;
-  announceAlerts(prev);
-  scheduleRender();
+  setTelemetry(prev, telemetry);
   return prev;
+}
+
+/** Gives a call the telemetry read for it (or brought by an alert), newer than what it had. */
+export function setTelemetry(call, telemetry) {
+  call.telemetry = telemetry;
+  call.telemetrySeq += 1;
+  announceAlerts(call);
+  scheduleRender();
 }
 
 function announceAlerts(call) {

@@ -7,9 +7,10 @@
  *    buffered and merged, so none is lost or shown twice.
  *  - A turn that arrives out of order, or a transcript change without turns, is simplest read again.
  *  - Insights are asked for at most every few seconds, whatever the stream brings.
- *  - The agent's telemetry comes with the details when the panel opens, then with every frame of the call.
+ *  - The agent's telemetry is read from the call's record (`/v2/api/calls/{id}`) when the panel opens, then
+ *    comes with every frame of the call; an answer older than a frame never overwrites it.
  */
-import { api, authLost, isAuthError, roomPath } from './api.js';
+import { api, authLost, callPath, isAuthError, roomPath } from './api.js';
 import { remove, scheduleRender } from './board.js';
 import { agentLabel, announce, callerName, el, formatDuration, make, sentimentBadge } from './dom.js';
 import { durationOf, state } from './state.js';
@@ -159,19 +160,10 @@ export async function loadDetails() {
   const gen = ++d.detailGen;
   d.loading = true;
   d.buffered = [];
-  const seq = state.calls.get(d.roomName)?.telemetrySeq ?? 0;
+  void loadTelemetry(d);
   try {
     const details = await api('GET', roomPath(d.roomName));
     if (state.detail !== d || gen !== d.detailGen || d.ended) return;
-    const telemetry = telemetryOf(details);
-    const call = state.calls.get(d.roomName);
-    // A frame that arrived while this was read brought fresher telemetry than the answer: keep the frame's.
-    if (telemetry && (call?.telemetrySeq ?? 0) === seq) {
-      if (call) call.telemetry = telemetry;
-      d.telemetry = telemetry;
-      renderFacts();
-      scheduleRender();
-    }
     const missed = unseen(details.transcript, d.buffered);
     d.transcript = [...details.transcript, ...missed];
     d.lastAt = Math.max(0, ...d.buffered.map((t) => Date.parse(t.at) || 0));
@@ -188,6 +180,30 @@ export async function loadDetails() {
     if (err.status === 404) return markEnded('The call has ended.');
     showDetailsError(`Could not load the transcript: ${err.message}`);
   }
+}
+
+async function loadTelemetry(d) {
+  const seq = state.calls.get(d.roomName)?.telemetrySeq ?? 0;
+  let record;
+  try {
+    record = await api('GET', callPath(d.item.id));
+  } catch (err) {
+    if (state.detail !== d) return;
+    if (isAuthError(err)) return authLost(err);
+    // The transcript's read says what went wrong with the call; the telemetry just stays as it was.
+    return;
+  }
+  const telemetry = telemetryOf(record);
+  if (state.detail !== d || !telemetry) return;
+  const call = state.calls.get(d.roomName);
+  // A frame that arrived while this was read brought fresher telemetry than the answer: keep the frame's.
+  if (call && call.item.id === record.id) {
+    if (call.telemetrySeq !== seq) return;
+    call.telemetry = telemetry;
+    scheduleRender();
+  }
+  d.telemetry = telemetry;
+  renderFacts();
 }
 
 export function applyTurns(newTurns, changes) {

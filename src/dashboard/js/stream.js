@@ -7,15 +7,48 @@
  *    (401 for ever). So on any error the stream is closed and reopened with a fresh token and
  *    `lastEventId`, which lets the server replay what was missed instead of sending everything again.
  *  - A late answer of an older attempt is ignored (`state.gen`), so a sign-out or a reconnect always wins.
+ *  - A snapshot is the list, and list items never carry the agent's telemetry; the frames that follow do.
+ *    So that a quiet call does not look unmeasured until it speaks, the telemetry of the calls without any
+ *    is read once after a snapshot: a few at a time and at most BACKFILL_MAX of them (the rest fill in as
+ *    their frames arrive), so a reconnect never floods the server.
  */
-import { authLost, isAuthError, newStreamToken } from './api.js';
-import { applyAlert, remove, upsert } from './board.js';
+import { api, authLost, callPath, isAuthError, newStreamToken } from './api.js';
+import { applyAlert, remove, setTelemetry, upsert } from './board.js';
 import { applyTurns, loadDetails, markEnded, renderFacts, scheduleInsights } from './details.js';
 import { announce, callerName, el } from './dom.js';
 import { noteServerTime, state } from './state.js';
 import { telemetryOf } from './telemetry.js';
 
 const RECONNECT_MAX_MS = 15_000;
+const BACKFILL_MAX = 100;
+const BACKFILL_PARALLEL = 4;
+
+async function backfillTelemetry(gen) {
+  const queue = [...state.calls.values()].filter((c) => !c.telemetry).slice(0, BACKFILL_MAX);
+  // The call as it is now, when it is still the same call and still has no telemetry.
+  const stillNeeds = (call) => {
+    const current = state.calls.get(call.item.roomName);
+    return gen !== state.gen || !current || current.item.id !== call.item.id || current.telemetry ? undefined : current;
+  };
+  const worker = async () => {
+    for (let call = queue.shift(); call; call = queue.shift()) {
+      if (gen !== state.gen) return;
+      if (!stillNeeds(call)) continue;
+      let record;
+      try {
+        record = await api('GET', callPath(call.item.id));
+      } catch (err) {
+        if (gen === state.gen && isAuthError(err)) authLost(err);
+        if (isAuthError(err) || err.status === 0) return;
+        continue;
+      }
+      const current = stillNeeds(call);
+      const telemetry = telemetryOf(record);
+      if (current && telemetry) setTelemetry(current, telemetry);
+    }
+  };
+  await Promise.all(Array.from({ length: BACKFILL_PARALLEL }, worker));
+}
 
 const frames = {
   snapshot(data) {
@@ -23,6 +56,7 @@ const frames = {
     const fresh = new Set(data.data.map((item) => item.roomName));
     for (const roomName of [...state.calls.keys()]) if (!fresh.has(roomName)) remove(roomName);
     for (const item of data.data) upsert(item, data.timestamp, telemetryOf(item));
+    void backfillTelemetry(state.gen);
     const d = state.detail;
     if (d && !d.ended) {
       if (!state.calls.has(d.roomName)) markEnded('The call has ended.');
@@ -36,11 +70,11 @@ const frames = {
   },
   'call.started'(data) {
     noteServerTime(data.timestamp);
-    upsert(data.call, data.timestamp, telemetryOf(data.telemetry, data.call));
+    upsert(data.call, data.timestamp, telemetryOf(data, data.call));
   },
   'call.updated'(data) {
     noteServerTime(data.timestamp);
-    upsert(data.call, data.timestamp, telemetryOf(data.telemetry, data.call));
+    upsert(data.call, data.timestamp, telemetryOf(data, data.call));
     const d = state.detail;
     if (!d || d.roomName !== data.call.roomName || d.ended) return;
     renderFacts();
