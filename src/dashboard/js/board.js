@@ -197,7 +197,7 @@ function updateRow(row, call) {
   }
   row.live.hidden = !telemetry;
   const latency = rowLatency(telemetry);
-  row.latency.textContent = latency ? `Response ${latency}` : 'No latency yet';
+  row.latency.textContent = latency ? `Reply ${latency}` : 'No latency yet';
   row.last.textContent = item.lastMessage ? `“${item.lastMessage}”` : 'No messages yet';
   row.durationValue.textContent = formatDuration(durationOf(call));
   const selected = state.detail?.roomName === item.roomName;

@@ -54,10 +54,11 @@ const KIND_LABELS = {
 };
 export const alertKindLabel = (kind) => KIND_LABELS[kind] ?? label(String(kind).replaceAll('_', ' '));
 
+/** "820 ms", "1.40 s": a number and its unit never split across lines (a no-break space). */
 export function formatMs(ms) {
   if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  if (ms < 1000) return `${Math.round(ms)}\u00a0ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}\u00a0s`;
 }
 
 const STATE_LABELS = {
@@ -91,7 +92,7 @@ export function alertBadge(alert) {
 export function rowLatency(telemetry) {
   const e2e = telemetry?.latency?.e2e;
   if (!e2e) return '';
-  return `p50 ${formatMs(e2e.p50)} · p95 ${formatMs(e2e.p95)}`;
+  return `p50\u00a0${formatMs(e2e.p50)} · p95\u00a0${formatMs(e2e.p95)}`;
 }
 
 const median = (values) => {
@@ -258,7 +259,9 @@ export function renderTelemetry(container, telemetry) {
     make('span', '', ' Caller '),
     stateChip(telemetry.customerState, 'customer'),
   );
-  container.append(states, latencyTable(telemetry.latency));
+  const scroll = make('div', 'table-scroll');
+  scroll.append(latencyTable(telemetry.latency));
+  container.append(states, scroll);
 
   const dl = make('dl', 'facts telemetry-facts');
   const i = telemetry.interruptions ?? { count: 0, false: 0 };
