@@ -13,6 +13,7 @@ import { AppError } from './errors.ts';
 import { requireApiKey } from './http/auth.ts';
 import { errorHandlingOptions, httpServerOptions, registerErrorHandling } from './http/error-handler.ts';
 import { activeCallsRoutes } from './http/routes/active-calls.ts';
+import { alertRulesRoutes } from './http/routes/alert-rules.ts';
 import { agentEventsRoutes } from './http/routes/agent-events.ts';
 import { callHistoryRoutes } from './http/routes/call-history.ts';
 import { callsRoutes } from './http/routes/calls.ts';
@@ -23,6 +24,7 @@ import { insightsRoutes } from './http/routes/insights.ts';
 import { listenInRoutes } from './http/routes/listen-in.ts';
 import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
 import { statsRoutes } from './http/routes/stats.ts';
+import { pricesRoutes } from './http/routes/prices.ts';
 import { streamRoutes } from './http/routes/stream.ts';
 import { takeoverRoutes } from './http/routes/takeover.ts';
 import { transferRoutes } from './http/routes/transfer.ts';
@@ -133,6 +135,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     await api.register(callHistoryRoutes(services));
     await api.register(statsRoutes(services));
     await api.register(webhooksRoutes(services));
+    await api.register(alertRulesRoutes(services));
+    await api.register(pricesRoutes(services));
   });
   return app;
 }

@@ -75,6 +75,7 @@ async function main(): Promise<void> {
   services.webhooks.start();
   services.reconciler.start();
   services.retention.start();
+  services.alerts.start();
 
   let closing = false;
   const shutdown = (signal: string): void => {

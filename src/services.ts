@@ -3,6 +3,7 @@
  * what they need from here and never construct clients themselves.
  */
 import pino, { type Logger } from 'pino';
+import { createAlertEvaluator, type AlertEvaluator } from './alerts/evaluator.ts';
 import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
 import { CallActions } from './calls/actions.ts';
 import { createReconciler, type Reconciler } from './calls/reconcile.ts';
@@ -10,6 +11,7 @@ import { CallService, type Clock } from './calls/service.ts';
 import { HistoryService } from './calls/history.ts';
 import { createRetention, type Retention } from './calls/retention.ts';
 import { StatsService } from './calls/stats.ts';
+import { WorkspaceSettings } from './calls/settings.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -58,8 +60,15 @@ export interface Services {
   retention: Retention;
   /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
   webhooks: WebhookService;
+  /** Workspaces' alert rules and prices, cached (see calls/settings.ts). */
+  settings: WorkspaceSettings;
+  /** Time-based alert rules (dead air, long calls), evaluated periodically (started by the server). */
+  alerts: AlertEvaluator;
   close(): Promise<void>;
 }
+
+/** How long an instance uses a workspace's alert rules and prices before reading them again (another instance's save). */
+const SETTINGS_TTL_MS = 5_000;
 
 export interface ServiceOverrides {
   clock?: Clock;
@@ -82,6 +91,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  const settings = new WorkspaceSettings(stores.tenants, { ttlMs: SETTINGS_TTL_MS, now: clock, log });
+  calls.settings = settings;
+  const alerts = createAlertEvaluator({ stores, service: calls, settings, clock, everyMs: config.alertsEveryMs, log });
   const hub = new LiveHub({
     feed: stores.feed,
     snapshot: (workspaceId) => calls.listBody(workspaceId),
@@ -146,10 +158,12 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     history,
     stats,
     retention,
+    settings,
+    alerts,
     async close() {
       hub.closeAll();
-      // A sweep or reconciliation in progress finishes before the stores close under it.
-      await Promise.all([sweeper.stop(), reconciler.stop(), retention.stop()]);
+      // A sweep, reconciliation, retention or alert pass in progress finishes before the stores close under it.
+      await Promise.all([sweeper.stop(), reconciler.stop(), retention.stop(), alerts.stop()]);
       await webhooks.stop();
       await stores.close();
     },

@@ -13,7 +13,9 @@
  * Folding any permutation of the same events therefore gives the same call (a property test checks this).
  * A finished call stays finished: later events still enrich it (a late final turn) but never reopen it.
  */
+import { fire, type CallAlerts } from './alerts.ts';
 import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role, TransferOutcome } from './events.ts';
+import { addError, addTools, addTurnMetrics, addUsage, emptyTelemetry, stamp, type Telemetry } from './telemetry.ts';
 
 export type CallType = 'phone' | 'web';
 export type Sentiment = 'positive' | 'neutral' | 'negative';
@@ -82,6 +84,10 @@ export interface Call {
    * call history lists them without analysing every call it reads. Absent on calls ended before it existed.
    */
   outcome?: CallOutcome;
+  /** The agent's live telemetry (domain/telemetry.ts). Optional: absent until the agent sends any. */
+  telemetry?: Telemetry;
+  /** Alerts fired on the call (domain/alerts.ts). Optional: absent until one fires. */
+  alerts?: CallAlerts;
 }
 
 export interface CallOutcome {
@@ -255,6 +261,11 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       break;
     case 'transcript':
       addTurn(call, { id: event.id, role: event.role, content: event.content, at: event.at });
+      if (event.interrupted) withTelemetry(call, (t) => ({ ...t, interruptions: t.interruptions + 1 }));
+      if (event.metrics) {
+        const metrics = event.metrics;
+        withTelemetry(call, (t) => addTurnMetrics(t, event.id, event.at, event.role === 'agent', metrics));
+      }
       break;
     case 'transfer_requested':
       call.transfer = lww(call.transfer, event.reason, event.at, event.id);
@@ -278,6 +289,48 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
         event.id,
       );
       break;
+    case 'agent_state':
+      withTelemetry(call, (t) => ({ ...t, agentState: stamp(t.agentState, event.state, event.at, event.id) }));
+      break;
+    case 'customer_state':
+      withTelemetry(call, (t) => ({ ...t, customerState: stamp(t.customerState, event.state, event.at, event.id) }));
+      break;
+    case 'false_interruption':
+      withTelemetry(call, (t) => ({ ...t, falseInterruptions: t.falseInterruptions + 1 }));
+      break;
+    case 'tools_executed':
+      withTelemetry(call, (t) => addTools(t, event.id, event.at, event.tools));
+      break;
+    case 'usage':
+      withTelemetry(call, (t) => addUsage(t, event.usage));
+      break;
+    case 'agent_error':
+      withTelemetry(call, (t) =>
+        addError(t, { at: event.at, id: event.id, source: event.source, message: event.message, recoverable: event.recoverable }),
+      );
+      break;
+    case 'session_closed':
+      // The earliest close wins: the session closes once.
+      withTelemetry(call, (t) => ({
+        ...t,
+        closed:
+          !t.closed || event.at < t.closed.at || (event.at === t.closed.at && event.id < t.closed.id)
+            ? { value: event.reason, at: event.at, id: event.id }
+            : t.closed,
+      }));
+      break;
+    case 'alert_fired':
+      call.alerts = fire(
+        call.id,
+        call.alerts,
+        { ruleId: event.ruleId, kind: event.kind, message: event.message, episode: event.episode },
+        event.at,
+      );
+      break;
   }
   return call;
+}
+
+function withTelemetry(call: Call, update: (t: Telemetry) => Telemetry): void {
+  call.telemetry = update(call.telemetry ?? emptyTelemetry());
 }

@@ -126,7 +126,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       // After its turns: the history's search document holds the whole transcript.
       for (const { after } of folded.changes) if (!isActive(after)) indexEnded(after);
       if (archive) for (const { after } of folded.changes) if (!isActive(after)) insertPending.run(after.id);
-      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
+      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes, appliedIds: folded.appliedIds };
     },
   );
 

@@ -173,6 +173,9 @@ export const MIGRATIONS: readonly string[] = [
    SELECT h.seq, h.customer_name || ' ' || h.customer_phone || ' ' ||
      COALESCE((SELECT group_concat(t.content, ' ') FROM turns t WHERE t.call_id = h.call_id), '')
    FROM call_history h;`,
+  // A workspace's alert rules (versioned: a save names the version it replaces) and its prices.
+  `CREATE TABLE alert_rules (workspace_id TEXT PRIMARY KEY, version INTEGER NOT NULL, rules TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE workspace_prices (workspace_id TEXT PRIMARY KEY, prices TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

@@ -14,6 +14,7 @@ import type { ApiKeyRecord, ArchiveStore, HistoryStore, StoredLiveKitProject, Te
 import { guard, pgOutage } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresHistory, indexArchived } from './history.ts';
+import { createPostgresSettings } from './settings.ts';
 import { createPostgresWebhooks } from './webhooks.ts';
 
 /**
@@ -79,6 +80,7 @@ export async function openPostgres(url: string, log?: Logger, timeoutMs = 2_000)
     });
 
   const tenants: TenantStore = {
+    ...createPostgresSettings(pool),
     async listWorkspaces() {
       const rows = (await q<ProjectRow>('SELECT * FROM workspaces ORDER BY created_at, id')).rows;
       return rows.map((row) => {
