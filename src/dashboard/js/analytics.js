@@ -160,7 +160,11 @@ function renderHourly(stats) {
   draw(
     el.hourly,
     {
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(2, Math.ceil(max * 1.15))] } },
+      // Half an hour of room on each side, so the first and the current hour's bars are drawn whole.
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - 1800, max + 1800] },
+        y: { range: (_u, _min, max) => [0, Math.max(2, Math.ceil(max * 1.15))] },
+      },
       axes: axes('calls'),
       series: [
         {},

@@ -195,7 +195,8 @@ function updateRow(row, call) {
     row.agentState.replaceWith(chip);
     row.agentState = chip;
   }
-  row.live.hidden = !telemetry;
+  // An agent that has reported neither a state nor a measured turn shows nothing rather than blanks.
+  row.live.hidden = !telemetry?.agentState && !telemetry?.latency?.turns;
   const latency = rowLatency(telemetry);
   row.latency.textContent = latency ? `Reply ${latency}` : 'No latency yet';
   row.last.textContent = item.lastMessage ? `“${item.lastMessage}”` : 'No messages yet';
