@@ -330,6 +330,42 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
     await page.screenshot({ path: path.join(SCREENSHOTS, 'dashboard-live.png'), fullPage: true });
   });
 
+  it('takes the highlight away when an alert clears, and keeps it in the details as cleared', async () => {
+    const alerting = (room: string, on: boolean) =>
+      page.waitForFunction(
+        ([r, want]) => document.querySelector<HTMLElement>(`#calls > li[data-room="${r}"]`)?.dataset.alert === String(want),
+        [room, on] as const,
+        { timeout: 2_000 },
+      );
+    // Three slow replies in a row: p95 over the last three turns above 5 s.
+    await w.agentEvents(C, [
+      agentTurn('Hello?', 6200, 5100, 400),
+      agentTurn('Are you there?', 6400, 5300, 400),
+      agentTurn('Hello?', 7000, 5800, 500),
+    ]);
+    await alerting(C, true);
+    expect(await row(C).locator('.badge.alert').textContent()).toBe('Slow replies');
+    expect(await page.locator('#count-alerts').textContent()).toBe('2 calls with an alert');
+    expect((await rows()).slice(0, 2)).toEqual([B, C]); // both on top, oldest first
+    await row(C).getByRole('button').click();
+    await page.locator('#details-alerts .alert-banner[data-kind="latency_p95"]').waitFor();
+
+    // Three quick ones: the condition no longer holds, the alert clears.
+    await w.agentEvents(C, [
+      agentTurn('Sorry about that.', 700, 300, 150),
+      agentTurn('How can I help?', 650, 280, 140),
+      agentTurn('Sure.', 600, 250, 130),
+    ]);
+    await alerting(C, false);
+    const api = await details(C);
+    expect(api.alerts.find((a) => a.kind === 'latency_p95')?.clearedAt).not.toBeNull();
+    expect(await row(C).locator('.badge.alert').count()).toBe(0);
+    expect(await page.locator('#count-alerts').textContent()).toBe('1 call with an alert');
+    await page.locator('#details-alerts .alert-cleared[data-kind="latency_p95"]').waitFor();
+    expect(await page.locator('#details-alerts .alert-banner').count()).toBe(0);
+    expect(await page.locator('#details').getAttribute('data-alert')).toBe('false');
+  });
+
   it("shows the last 24 hours in the analytics view: concurrency with today's peak, calls per hour, sentiment mix, per agent", async () => {
     await page.getByRole('link', { name: 'Analytics' }).click();
     await page.locator('#analytics[data-loaded="true"]').waitFor();
