@@ -68,6 +68,16 @@ describe('dashboard assets', () => {
     expect(res.body).toContain('.uplot');
   });
 
+  it('preloads the modules the entry needs, versioned, and not the lazily loaded analytics or chart library', async () => {
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]!);
+    for (const url of preloaded) expect(url).toMatch(/^\/dashboard\/js\/[a-z-]+\.js\?v=[\w-]{16}$/);
+    const names = preloaded.map((u) => u.split('?')[0]!.replace('/dashboard/js/', ''));
+    expect(names).toEqual(expect.arrayContaining(['api.js', 'board.js', 'details.js', 'dom.js', 'state.js', 'stream.js', 'telemetry.js']));
+    expect(names).not.toContain('analytics.js');
+    // Each preload is exactly the URL the modules import, so the browser uses what it preloaded.
+    for (const url of preloaded) expect((await get(url)).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
   it('caches a bare or stale module URL only after revalidation', async () => {
     expect((await get('/dashboard/js/api.js')).headers['cache-control']).toBe('no-cache');
     expect((await get('/dashboard/js/api.js?v=stale')).headers['cache-control']).toBe('no-cache');

@@ -68,12 +68,19 @@ function send(request: FastifyRequest, reply: FastifyReply, file: Asset, cacheCo
 /** `import … from './x.js'`, `export … from '../y.js'`, `import './z.js'` and `import('./w.js')`: the relative specifiers. */
 const IMPORT = /(\b(?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"\s]+)\2/g;
 
+interface Modules {
+  assets: Map<string, Asset>;
+  /** url -> the urls it imports statically (not `import()`), which a browser fetches before running it. */
+  imports: Map<string, string[]>;
+}
+
 /**
  * Versions ES modules: each module's relative imports are rewritten to `url?v=<hash of the target as
  * served>`, dependencies first. An import of a file not in the table, or a cycle, fails at start-up.
  */
-function versionModules(sources: Map<string, Buffer>, fixed: Map<string, Asset>): Map<string, Asset> {
+function versionModules(sources: Map<string, Buffer>, fixed: Map<string, Asset>): Modules {
   const done = new Map<string, Asset>();
+  const imports = new Map<string, string[]>();
   const visiting = new Set<string>();
   const build = (url: string): Asset => {
     const ready = done.get(url) ?? fixed.get(url);
@@ -82,17 +89,34 @@ function versionModules(sources: Map<string, Buffer>, fixed: Map<string, Asset>)
     if (!source) throw new Error(`dashboard: ${url} is imported but not served`);
     if (visiting.has(url)) throw new Error(`dashboard: import cycle through ${url}`);
     visiting.add(url);
+    const statics: string[] = [];
     const text = source.toString('utf8').replace(IMPORT, (_m, head: string, quote: string, spec: string) => {
       const target = new URL(spec, `http://x${url}`).pathname;
+      if (!head.includes('(')) statics.push(target);
       return `${head}${quote}${spec}?v=${build(target).version}${quote}`;
     });
     visiting.delete(url);
+    imports.set(url, statics);
     const built = asset(Buffer.from(text), JS);
     done.set(url, built);
     return built;
   };
   for (const url of sources.keys()) build(url);
-  return done;
+  return { assets: done, imports };
+}
+
+/** Every module `entry` needs before it runs, itself excluded: what the page preloads. */
+function staticClosure(entry: string, imports: Map<string, string[]>): string[] {
+  const seen = new Set<string>();
+  const visit = (url: string) => {
+    for (const dep of imports.get(url) ?? []) {
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      visit(dep);
+    }
+  };
+  visit(entry);
+  return [...seen].sort();
 }
 
 /** The dashboard's files, keyed by the exact URL path each is served at. */
@@ -107,12 +131,19 @@ async function loadAssets(): Promise<{ page: Asset; assets: Map<string, Asset> }
   for (const name of (await readdir(new URL('js/', DIR))).sort()) {
     if (/^[a-z][a-z0-9-]*\.js$/.test(name)) modules.set(`${PREFIX}js/${name}`, await read(`js/${name}`));
   }
-  const assets = new Map<string, Asset>([...vendor, ...versionModules(modules, vendor)]);
+  const versioned = versionModules(modules, vendor);
+  const assets = new Map<string, Asset>([...vendor, ...versioned.assets]);
   assets.set(`${PREFIX}styles.css`, asset(await read('styles.css'), CSS));
 
+  // The entry's imports are named in the page too, so the browser fetches them all at once instead of
+  // discovering them one level of imports at a time.
+  const preload = staticClosure(`${PREFIX}app.js`, versioned.imports)
+    .map((url) => `    <link rel="modulepreload" href="${url}" />\n`)
+    .join('');
   // Every asset URL the page names gets its version; a name the table does not have fails at start-up.
   const html = (await read('index.html'))
     .toString('utf8')
+    .replace('  </head>', `${preload}  </head>`)
     .replace(/(\b(?:src|href)=")(\/dashboard\/[^"?]+)"/g, (_m, head: string, url: string) => {
       const file = assets.get(url);
       if (!file) throw new Error(`dashboard: index.html names ${url}, which is not served`);
