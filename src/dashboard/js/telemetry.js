@@ -41,6 +41,24 @@ export function withAlert(telemetry, alert) {
   return { ...base, alerts };
 }
 
+/** True when the agent has reported nothing yet (the API still answers the shape, all zeros and nulls). */
+export function isEmptyTelemetry(t) {
+  if (!t) return true;
+  const u = t.usage ?? {};
+  return (
+    !t.agentState &&
+    !t.customerState &&
+    !t.latency?.turns &&
+    !t.interruptions?.count &&
+    !t.errors?.count &&
+    !t.tools?.count &&
+    !u.llmPromptTokens &&
+    !u.llmCompletionTokens &&
+    !u.ttsCharacters &&
+    !u.sttSeconds
+  );
+}
+
 export const activeAlerts = (telemetry) => (telemetry?.alerts ?? []).filter((a) => !a.clearedAt);
 
 const KIND_LABELS = {
@@ -248,7 +266,7 @@ export function renderAlerts(container, telemetry) {
 /** The telemetry section of the details panel. */
 export function renderTelemetry(container, telemetry) {
   container.replaceChildren();
-  if (!telemetry) {
+  if (isEmptyTelemetry(telemetry)) {
     container.append(make('p', 'empty', 'No telemetry from the agent yet.'));
     return;
   }
