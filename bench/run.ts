@@ -6,10 +6,11 @@
  *
  *   npm run bench                          the full run (about 10 minutes)
  *   npm run bench -- --quick               a short smoke run (about 2 minutes)
- *   npm run bench -- --only ingest,list    some sections (list, ingest, freshness, memory, tenants)
+ *   npm run bench -- --only ingest,list    some sections (list, ingest, freshness, memory, tenants, history)
  *   npm run bench -- --backend embedded    one backend (embedded, redis+pg)
  *   npm run bench -- --server-flags=--cpu-prof,--cpu-prof-dir=/tmp/prof   profile the server processes
  *   npm run bench -- --only ingest --ingest-kinds webhooks                   one kind of ingest (batch20, single, webhooks)
+ *   npm run bench -- --only history --history-calls 100000                   the history section on fewer archived calls
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +20,7 @@ import { BACKENDS, type BackendName } from './lib/backends.ts';
 import type { BenchContext, Row, SectionResult, Target } from './lib/context.ts';
 import { pinSelf, planCores } from './lib/server.ts';
 import { runFreshness } from './sections/freshness.ts';
+import { runHistory } from './sections/history.ts';
 import { runIngest } from './sections/ingest.ts';
 import { runList } from './sections/list.ts';
 import { runMemory } from './sections/memory.ts';
@@ -30,6 +32,7 @@ const SECTIONS: Record<string, (ctx: BenchContext, backends: readonly BackendNam
   freshness: runFreshness,
   memory: runMemory,
   tenants: runTenants,
+  history: runHistory,
 };
 
 const { values } = parseArgs({
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     'server-flags': { type: 'string' },
     'ingest-kinds': { type: 'string' },
     'list-churn': { type: 'string' },
+    'history-calls': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -60,6 +64,7 @@ const ctx: BenchContext = {
   serverFlags: values['server-flags'] ? values['server-flags'].split(',') : [],
   ...(values['ingest-kinds'] ? { ingestKinds: values['ingest-kinds'].split(',') } : {}),
   ...(values['list-churn'] !== undefined ? { listChurn: Number(values['list-churn']) } : {}),
+  ...(values['history-calls'] !== undefined ? { historyCalls: Number(values['history-calls']) } : {}),
   log: (line) => console.log(line),
 };
 

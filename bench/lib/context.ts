@@ -14,6 +14,8 @@ export interface BenchContext {
   ingestKinds?: string[];
   /** Background events/s during the list section (default 1,000; 0: none). */
   listChurn?: number;
+  /** Archived calls the history section seeds (default 1,000,000; 20,000 with --quick). */
+  historyCalls?: number;
   log(line: string): void;
 }
 

@@ -77,7 +77,11 @@ export type RouteId =
   | 'alertRulesGet'
   | 'alertRulesPut'
   | 'pricesGet'
-  | 'pricesPut';
+  | 'pricesPut'
+  | 'historyList'
+  | 'historyExport'
+  | 'historyGet'
+  | 'stats';
 
 /** What a route is aimed at: a call's room, a call id, a webhook endpoint id, or nothing (workspace-wide). */
 export type Target = 'room' | 'callId' | 'endpoint' | 'workspace';
@@ -183,6 +187,10 @@ export const ROUTES: readonly RouteSpec[] = [
     target: 'workspace',
     body: () => ({ llmPromptPer1k: 0.01 }),
   },
+  { id: 'historyList', method: 'GET', path: '/v2/api/call-history', transport: 'http', target: 'workspace' },
+  { id: 'historyExport', method: 'GET', path: '/v2/api/call-history/export', transport: 'http', target: 'workspace' },
+  { id: 'historyGet', method: 'GET', path: '/v2/api/call-history/{id}', transport: 'http', target: 'callId' },
+  { id: 'stats', method: 'GET', path: '/v2/api/stats', transport: 'http', target: 'workspace' },
 ];
 
 /**
@@ -230,6 +238,12 @@ export const EXPECTED: Readonly<Record<RouteId, Partial<Record<CaseId, Expected>
   alertRulesPut: { owner: 200, ...AUTH },
   pricesGet: { owner: 200, ...AUTH },
   pricesPut: { owner: 200, ...AUTH },
+  historyList: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
+  historyExport: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
+  // The targets are live calls, which are not history yet: B's is as unknown to A as A's own (404); the
+  // owner's 200 on an ended call is in test/http/call-history.test.ts.
+  historyGet: { ...AUTH, otherWorkspaceRoom: 404 },
+  stats: { owner: 200, ...AUTH, otherWorkspaceRoom: 200 },
 };
 
 /** Agent events signed as LiveKit signs (a JWT with the API secret, `sha256` of the body), not an API key. */
