@@ -15,7 +15,12 @@ import { NEGATIVE_THRESHOLD } from '../analysis/sentiment.ts';
 import { clear, emptyAlerts, fire, nextEpisode, openAlert } from '../domain/alerts.ts';
 import { isActive, startedAt, type Call, type Turn } from '../domain/call.ts';
 import { quantile, type Telemetry } from '../domain/telemetry.ts';
-import type { CompiledRule, CompiledRules } from './rules.ts';
+import { prepareText, type CompiledRule, type CompiledRules, type PreparedText } from './rules.ts';
+
+/** A turn this batch added, its text prepared once for every rule. */
+interface FreshTurn extends Turn {
+  text: PreparedText;
+}
 
 /** Kinds whose condition, once true, stays true for the rest of the call. */
 const STICKY = new Set<CompiledRule['kind']>(['long_call', 'agent_error', 'phrase', 'human_requested']);
@@ -33,7 +38,7 @@ function excerpt(text: string, max = 120): string {
 }
 
 /** The rule's alert message when its condition holds now, else null. `fresh`: turns this batch added. */
-function holds(rule: CompiledRule, call: Call, now: number, fresh: readonly Turn[]): string | null {
+function holds(rule: CompiledRule, call: Call, now: number, fresh: readonly FreshTurn[]): string | null {
   const t = call.telemetry;
   switch (rule.kind) {
     case 'dead_air': {
@@ -69,7 +74,7 @@ function holds(rule: CompiledRule, call: Call, now: number, fresh: readonly Turn
       return call.transfer ? `Transfer requested${call.transfer.value ? `: ${excerpt(call.transfer.value)}` : ''}` : null;
     }
     case 'phrase': {
-      const said = fresh.find((turn) => (rule.side === 'any' || turn.role === rule.side) && rule.matches?.(turn.content));
+      const said = fresh.find((turn) => (rule.side === 'any' || turn.role === rule.side) && rule.matches?.(turn.text));
       return said ? `${said.role === 'agent' ? 'Agent' : 'Customer'} said: "${excerpt(said.content)}"` : null;
     }
   }
@@ -81,10 +86,10 @@ function clears(rule: CompiledRule, call: Call, now: number): boolean {
   return holds(rule, call, now, []) === null;
 }
 
-function freshTurns(before: Call | undefined, after: Call): Turn[] {
+function freshTurns(before: Call | undefined, after: Call): FreshTurn[] {
   if (before && before.turnCount === after.turnCount) return [];
   const known = new Set(before?.transcript.map((turn) => turn.id));
-  return after.transcript.filter((turn) => !known.has(turn.id));
+  return after.transcript.filter((turn) => !known.has(turn.id)).map((turn) => ({ ...turn, text: prepareText(turn.content) }));
 }
 
 /**
@@ -95,7 +100,7 @@ export function evaluateAlerts(before: Call | undefined, after: Call, set: Compi
   if (!isActive(after) || (set.rules.length === 0 && !after.alerts?.list.some((a) => a.clearedAt === null))) return after;
   let alerts = after.alerts ?? emptyAlerts();
   const start = alerts;
-  let fresh: Turn[] | undefined;
+  let fresh: FreshTurn[] | undefined;
   for (const rule of set.rules) {
     const open = openAlert(alerts, rule.id);
     if (open) {

@@ -36,7 +36,14 @@ type State =
   | { k: 'split'; out: number; out2: number }
   | { k: 'match' };
 
-const isWord = (c: string | undefined) => c !== undefined && /[\p{L}\p{N}_]/u.test(c);
+const WORD = /[\p{L}\p{N}_]/u;
+/** ASCII answered by code (the common case, at every position a `\b` is tried), the rest by Unicode class. */
+function isWord(c: string | undefined): boolean {
+  if (c === undefined) return false;
+  const code = c.charCodeAt(0);
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || code === 95;
+  return WORD.test(c);
+}
 const DIGIT: Test = (c) => c >= '0' && c <= '9';
 const SPACE: Test = (c) => /\s/.test(c);
 const CLASS_ESCAPES: Record<string, Test> = { d: DIGIT, w: isWord, s: SPACE };
@@ -198,8 +205,30 @@ function compile(ast: Ast): { states: State[]; start: number } {
   return { states, start: build(ast, 0) };
 }
 
+/**
+ * The tests a match's first character must pass (assertions passed through), or null when a match can be
+ * reached without consuming one (then every position is tried).
+ */
+function firstTests(states: readonly State[], start: number): Test[] | null {
+  const tests: Test[] = [];
+  const seen = new Set<number>();
+  const walk = (s: number): boolean => {
+    if (seen.has(s)) return true;
+    seen.add(s);
+    const state = states[s] as State;
+    if (state.k === 'match') return false;
+    if (state.k === 'split') return walk(state.out) && walk(state.out2);
+    if (state.k === 'assert') return walk(state.out);
+    tests.push(state.test);
+    return true;
+  };
+  return walk(start) ? tests : null;
+}
+
 export interface Matcher {
   test(text: string): boolean;
+  /** The same, for text already in lower case (several rules test one turn: it is lowered once). */
+  testLower(lower: string): boolean;
 }
 
 /** Compiles a pattern; throws `PatternError` saying what is wrong. */
@@ -208,23 +237,35 @@ export function compilePattern(source: string): Matcher {
     throw new PatternError(`a pattern has 1 to ${MAX_PATTERN_LENGTH} characters`);
   const { states, start } = compile(parse(source));
   const marks = new Int32Array(states.length).fill(-1);
+  const first = firstTests(states, start);
+  // One matcher runs one text at a time (matching is synchronous): its scratch state is kept, not reallocated.
+  let gen = 0;
+  let text = '';
+  const add = (list: number[], s: number, i: number): boolean => {
+    if (marks[s] === gen) return false;
+    marks[s] = gen;
+    const state = states[s] as State;
+    if (state.k === 'match') return true;
+    if (state.k === 'split') return add(list, state.out, i) || add(list, state.out2, i);
+    if (state.k === 'assert') return state.test(text, i) && add(list, state.out, i);
+    list.push(s);
+    return false;
+  };
   const matcher: Matcher = {
     test(input) {
-      const text = input.toLowerCase();
-      let gen = 0;
-      let current: number[] = [];
-      const add = (list: number[], s: number, i: number): boolean => {
-        if (marks[s] === gen) return false;
-        marks[s] = gen;
-        const state = states[s] as State;
-        if (state.k === 'match') return true;
-        if (state.k === 'split') return add(list, state.out, i) || add(list, state.out2, i);
-        if (state.k === 'assert') return state.test(text, i) && add(list, state.out, i);
-        list.push(s);
-        return false;
-      };
+      return matcher.testLower(input.toLowerCase());
+    },
+    testLower(lower) {
+      text = lower;
+      gen = 0;
       marks.fill(-1);
+      let current: number[] = [];
       for (let i = 0; ; i++) {
+        // No match in progress: jump to the next character a match can begin with (most text matches nothing).
+        if (first && current.length === 0) {
+          while (i < text.length && !first.some((t) => t(text[i] as string))) i++;
+          if (i === text.length) return false;
+        }
         if (add(current, start, i)) return true;
         if (i === text.length) return false;
         const c = text[i] as string;

@@ -92,9 +92,22 @@ export function normalize(text: string): string {
     .join(' ')} `;
 }
 
+/** A turn's text prepared once for every phrase rule that reads it. */
+export interface PreparedText {
+  lower: string;
+  /** `normalize(text)`, computed on first use. */
+  words(): string;
+}
+
+export function prepareText(text: string): PreparedText {
+  const lower = text.toLowerCase();
+  let words: string | undefined;
+  return { lower, words: () => (words ??= normalize(text)) };
+}
+
 export type CompiledRule = AlertRule & {
   /** phrase rules: does this turn's text match (whole words of `text`, or the pattern)? */
-  matches?: (text: string) => boolean;
+  matches?: (text: PreparedText) => boolean;
 };
 
 export interface CompiledRules {
@@ -112,10 +125,12 @@ export function compileRules(set: AlertRuleSet): CompiledRules {
       if (r.kind !== 'phrase') return r;
       if (r.pattern !== undefined) {
         const matcher: Matcher = compilePattern(r.pattern);
-        return { ...r, matches: (text) => matcher.test(text) };
+        return { ...r, matches: (text) => matcher.testLower(text.lower) };
       }
       const needle = normalize(r.text ?? '');
-      return { ...r, matches: (text) => normalize(text).includes(needle) };
+      // Cheap first: the words cannot be there unless their letters are (the lower-cased text holds them in order).
+      const first = needle.trim().split(' ')[0] ?? '';
+      return { ...r, matches: (text) => text.lower.includes(first) && text.words().includes(needle) };
     });
   return { version: set.version, rules, timeBased: rules.some((r) => r.kind === 'dead_air' || r.kind === 'long_call') };
 }
