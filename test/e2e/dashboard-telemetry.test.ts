@@ -194,7 +194,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
       (room) => document.querySelector(`#calls > li[data-room="${room}"] .state-chip`)?.textContent === 'Thinking',
       A,
       {
-        timeout: 2_000,
+        timeout: 5_000,
       },
     );
     await w.agentEvents(A, [
@@ -218,7 +218,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
         return li?.querySelector('.state-chip')?.textContent === 'Speaking' && li.querySelector('.call-latency')?.textContent === text;
       },
       [A, expected] as const,
-      { timeout: 2_000 },
+      { timeout: 5_000 },
     );
     expect(await row(B).locator('.state-chip').textContent()).toBe('Listening');
     expect(await row(C).locator('.call-live').isHidden()).toBe(true); // no telemetry from that agent
@@ -266,7 +266,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
       { type: 'agent_error', source: 'llm', message: '429 Too Many Requests from the LLM provider', recoverable: true },
     ]);
     await page.waitForFunction(() => (document.querySelector('#telemetry')?.textContent ?? '').includes('send_receipt failed'), undefined, {
-      timeout: 2_000,
+      timeout: 5_000,
     });
     const api = await details(A);
     const stage = (metric: string) => page.$$eval(`#telemetry tr[data-metric="${metric}"] td`, (tds) => tds.map((td) => td.textContent));
@@ -297,7 +297,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
         return first?.dataset.room === room && first.dataset.alert === 'true';
       },
       B,
-      { timeout: 2_000 },
+      { timeout: 5_000 },
     );
     const api = await details(B);
     const alert = api.alerts.find((a) => a.kind === 'phrase' && a.clearedAt === null);
@@ -335,7 +335,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
       page.waitForFunction(
         ([r, want]) => document.querySelector<HTMLElement>(`#calls > li[data-room="${r}"]`)?.dataset.alert === String(want),
         [room, on] as const,
-        { timeout: 2_000 },
+        { timeout: 5_000 },
       );
     // Three slow replies in a row: p95 over the last three turns above 5 s.
     await w.agentEvents(C, [
