@@ -30,13 +30,22 @@ function route({ focus = false } = {}) {
   current.setAttribute('aria-current', 'page');
   other.removeAttribute('aria-current');
   el.board.hidden = wantAnalytics;
+  el.analytics.hidden = !wantAnalytics;
   if (wantAnalytics) {
     analytics ??= import('./js/analytics.js');
-    void analytics.then((m) => {
-      if (!state.creds || location.hash !== '#analytics') return;
-      m.showAnalytics();
-      if (focus) m.focusAnalytics();
-    });
+    analytics.then(
+      (m) => {
+        if (!state.creds || location.hash !== '#analytics') return;
+        m.showAnalytics();
+        if (focus) m.focusAnalytics();
+      },
+      () => {
+        // Could not be fetched (offline, or a deployment replaced it): the next visit to the view tries again.
+        analytics = undefined;
+        el.analyticsError.textContent = 'Could not load the analytics view. Check the connection and reload the page.';
+        el.analyticsError.hidden = false;
+      },
+    );
   } else {
     void analytics?.then((m) => m.hideAnalytics());
     if (focus) el.callsHeading.focus();
@@ -63,6 +72,7 @@ function showBoard() {
 
 function showSignIn(message) {
   el.board.hidden = true;
+  el.analytics.hidden = true;
   el.views.hidden = true;
   void analytics?.then((m) => m.hideAnalytics({ forget: true }));
   el.signOut.hidden = true;

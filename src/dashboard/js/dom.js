@@ -13,6 +13,8 @@ export const el = {
   views: $('views'),
   navLive: $('nav-live'),
   navAnalytics: $('nav-analytics'),
+  analytics: $('analytics'),
+  analyticsError: $('analytics-error'),
   signOut: $('sign-out'),
   urgent: $('announce-urgent'),
   polite: $('announce-polite'),
