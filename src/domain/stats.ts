@@ -90,8 +90,10 @@ export function computeStats(calls: readonly StatCall[], from: number, to: numbe
     endedIn.push([]);
   }
   const index = (t: number) => Math.floor((t - from) / bucketMs);
-  // Sweep: +1 at a start, -1 at an end; ends before starts at the same instant ([start, end) intervals).
-  const points: [number, number][] = [];
+  // Sweep over the starts (+1) and ends (-1) inside the range, each kept sorted; every change at one instant is
+  // applied before the level is read ([start, end) intervals: a call ending as another starts never overlaps it).
+  const upList: number[] = [];
+  const downList: number[] = [];
   let running = 0;
   const allEnded: StatCall[] = [];
   const byAgent = new Map<string, { calls: number; ended: StatCall[] }>();
@@ -106,8 +108,8 @@ export function computeStats(calls: readonly StatCall[], from: number, to: numbe
     const end = c.endedAt ?? Math.max(now, c.startedAt);
     if (end <= from || c.startedAt >= to || end <= c.startedAt) continue;
     if (c.startedAt <= from) running++;
-    else points.push([c.startedAt, 1]);
-    if (end < to) points.push([end, -1]);
+    else upList.push(c.startedAt);
+    if (end < to) downList.push(end);
   }
   function agentOf(agent: string) {
     let a = byAgent.get(agent);
@@ -121,18 +123,25 @@ export function computeStats(calls: readonly StatCall[], from: number, to: numbe
     startedInRange++;
     agentOf(c.agent).calls++;
   }
-  points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const ups = Float64Array.from(upList).sort();
+  const downs = Float64Array.from(downList).sort();
+  let u = 0;
+  let d = 0;
+  const nextAt = (): number => Math.min(u < ups.length ? (ups[u] as number) : Infinity, d < downs.length ? (downs[d] as number) : Infinity);
+  const applyAt = (at: number): void => {
+    for (; u < ups.length && ups[u] === at; u++) running++;
+    for (; d < downs.length && downs[d] === at; d++) running--;
+  };
 
   let peak = running;
   let peakAt: number | null = running > 0 ? from : null;
-  let p = 0;
   for (let i = 0; i < n; i++) {
     const bucket = buckets[i] as StatsBucket;
     const start = bucket.start;
     const end = Math.min(start + bucketMs, to);
-    const lived = Math.min(end, Math.max(now, start)) - start;
-    // Changes at the bucket's first instant come before its level is read.
-    while (p < points.length && (points[p] as [number, number])[0] <= start) running += (points[p++] as [number, number])[1];
+    const limit = Math.min(end, Math.max(now, start));
+    const lived = limit - start;
+    for (let at = nextAt(); at <= start; at = nextAt()) applyAt(at);
     let bucketPeak = running;
     if (running > peak) {
       peak = running;
@@ -140,14 +149,10 @@ export function computeStats(calls: readonly StatCall[], from: number, to: numbe
     }
     let area = 0;
     let t = start;
-    while (p < points.length && (points[p] as [number, number])[0] < end) {
-      const [at, delta] = points[p] as [number, number];
-      area += running * (Math.min(at, start + lived) - Math.min(t, start + lived));
-      running += delta;
+    for (let at = nextAt(); at < end; at = nextAt()) {
+      area += running * (Math.min(at, limit) - Math.min(t, limit));
+      applyAt(at);
       t = at;
-      p++;
-      // Apply every change at this instant before reading the level.
-      if (p < points.length && (points[p] as [number, number])[0] === at) continue;
       if (running > bucketPeak) bucketPeak = running;
       if (running > peak) {
         peak = running;

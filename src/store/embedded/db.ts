@@ -146,7 +146,7 @@ export const MIGRATIONS: readonly string[] = [
      customer_name TEXT NOT NULL,
      customer_phone TEXT NOT NULL
    );
-   CREATE INDEX call_history_started ON call_history(workspace_id, started_at DESC, call_id DESC, agent, call_type, sentiment, transfer_requested, end_reason);
+   CREATE INDEX call_history_started ON call_history(workspace_id, started_at DESC, call_id DESC, ended_at, agent, call_type, sentiment, transfer_requested, end_reason);
    CREATE INDEX call_history_agent ON call_history(workspace_id, agent, started_at DESC, call_type, sentiment, transfer_requested, end_reason);
    CREATE INDEX call_history_sentiment ON call_history(workspace_id, sentiment, started_at DESC, agent, call_type, transfer_requested, end_reason);
    CREATE INDEX call_history_ended ON call_history(workspace_id, ended_at);

@@ -55,9 +55,23 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
     return s;
   };
 
-  function where(q: HistoryQuery): { sql: string; params: (string | number)[] } {
-    const conds = ['h.workspace_id = ?'];
+  /**
+   * A search starts from the full-text index (CROSS JOIN keeps SQLite to that order): the matching calls are
+   * read and sorted, rather than the workspace's whole index walked in date order and checked one by one.
+   */
+  function source(q: HistoryQuery): string {
+    return q.terms?.length ? 'call_search s CROSS JOIN call_history h ON h.seq = s.rowid' : 'call_history h';
+  }
+
+  function where(workspaceId: string, q: HistoryQuery): { sql: string; params: (string | number)[] } {
+    const conds: string[] = [];
     const params: (string | number)[] = [];
+    if (q.terms?.length) {
+      conds.push('call_search MATCH ?');
+      params.push(q.terms.map((t) => `"${t}"`).join(' '));
+    }
+    conds.push('h.workspace_id = ?');
+    params.push(workspaceId);
     for (const [column, value] of filterColumns(q)) {
       conds.push(`h.${column} = ?`);
       params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value);
@@ -69,10 +83,6 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
     if (q.to !== undefined) {
       conds.push('h.started_at < ?');
       params.push(q.to);
-    }
-    if (q.terms?.length) {
-      conds.push('h.seq IN (SELECT rowid FROM call_search WHERE call_search MATCH ?)');
-      params.push(q.terms.map((t) => `"${t}"`).join(' '));
     }
     return { sql: conds.join(' AND '), params };
   }
@@ -108,12 +118,14 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
 
   return {
     async page(workspaceId, query, offset, limit) {
-      const w = where(query);
-      const params = [workspaceId, ...w.params];
-      const total = (prepared(`SELECT count(*) AS n FROM call_history h WHERE ${w.sql}`).get(...params) as { n: number }).n;
+      const w = where(workspaceId, query);
+      const params = w.params;
+      const total = (prepared(`SELECT count(*) AS n FROM ${source(query)} WHERE ${w.sql}`).get(...params) as { n: number }).n;
       const states = prepared(
-        `SELECT c.state FROM call_history h JOIN calls c ON c.id = h.call_id WHERE ${w.sql}
-         ORDER BY h.started_at DESC, h.call_id DESC LIMIT ? OFFSET ?`,
+        // The page's keys first, then only those calls' JSON: not the JSON of every match carried through the sort.
+        `SELECT c.state FROM (SELECT h.call_id, h.started_at FROM ${source(query)} WHERE ${w.sql}
+           ORDER BY h.started_at DESC, h.call_id DESC LIMIT ? OFFSET ?) p
+         JOIN calls c ON c.id = p.call_id ORDER BY p.started_at DESC, p.call_id DESC`,
       ).all(...params, limit, offset) as { state: string }[];
       return { total, calls: states.map((r) => archivedCall(JSON.parse(r.state) as Call)) };
     },
@@ -136,12 +148,12 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
         .map((r) => archivedCall(JSON.parse(r.state) as Call));
     },
     async overlapping(workspaceId, from, to, filters) {
-      const w = where(filters);
+      const w = where(workspaceId, filters);
       const cols = 'h.call_id, h.started_at, h.ended_at, h.agent, h.call_type, h.sentiment, h.transfer_requested';
       const sql = `SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.started_at >= ? AND h.started_at < ? AND h.ended_at > ?
         UNION ALL
         SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.ended_at - h.started_at > ${LONG_CALL_MS} AND h.started_at < ? AND h.ended_at > ?`;
-      const p = [workspaceId, ...w.params];
+      const p = w.params;
       const found = prepared(sql).all(...p, from - LONG_CALL_MS, to, from, ...p, from - LONG_CALL_MS, from) as StatRow[];
       return found.map((r): StatCall => ({
         id: r.call_id,

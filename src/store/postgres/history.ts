@@ -67,7 +67,10 @@ export function createPostgresHistory(pool: pg.Pool): HistoryStore {
       const [count, page] = await Promise.all([
         q<{ n: number }>(`SELECT count(*)::int AS n FROM archived_calls WHERE ${w}`, params),
         q<{ state: Call }>(
-          `SELECT state FROM archived_calls WHERE ${w} ORDER BY started_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}`,
+          // The page's keys first, then only those calls' JSON: not the JSON of every match carried through the sort.
+          `SELECT c.state FROM (SELECT id, started_at FROM archived_calls WHERE ${w}
+             ORDER BY started_at DESC, id DESC LIMIT ${limit} OFFSET ${offset}) p
+           JOIN archived_calls c ON c.id = p.id ORDER BY p.started_at DESC, p.id DESC`,
           params,
         ),
       ]);
