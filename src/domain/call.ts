@@ -15,7 +15,7 @@
  */
 import { fire, type CallAlerts } from './alerts.ts';
 import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role, TransferOutcome } from './events.ts';
-import { addError, addTools, addTurnMetrics, addUsage, emptyTelemetry, stamp, type Telemetry } from './telemetry.ts';
+import { applyTelemetry, emptyTelemetry, type Telemetry } from './telemetry.ts';
 
 export type CallType = 'phone' | 'web';
 export type Sentiment = 'positive' | 'neutral' | 'negative';
@@ -241,7 +241,8 @@ function copyForUpdate(call: Call): Call {
 export function applyEvent(input: Call, event: CallEvent, now: number): Call {
   const call = copyForUpdate(input);
   call.firstEventAt = Math.min(call.firstEventAt, event.at);
-  call.lastActivityAt = Math.max(call.lastActivityAt, now);
+  // An alert is livecalls' own observation, not activity: it must not keep a silent call from going stale.
+  if (event.type !== 'alert_fired') call.lastActivityAt = Math.max(call.lastActivityAt, now);
   switch (event.type) {
     case 'room_started':
       mergeRoom(call, event.room, event);
@@ -261,11 +262,7 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       break;
     case 'transcript':
       addTurn(call, { id: event.id, role: event.role, content: event.content, at: event.at });
-      if (event.interrupted) withTelemetry(call, (t) => ({ ...t, interruptions: t.interruptions + 1 }));
-      if (event.metrics) {
-        const metrics = event.metrics;
-        withTelemetry(call, (t) => addTurnMetrics(t, event.id, event.at, event.role === 'agent', metrics));
-      }
+      if (event.interrupted || event.metrics) call.telemetry = applyTelemetry(call.telemetry ?? emptyTelemetry(), event);
       break;
     case 'transfer_requested':
       call.transfer = lww(call.transfer, event.reason, event.at, event.id);
@@ -290,34 +287,13 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       );
       break;
     case 'agent_state':
-      withTelemetry(call, (t) => ({ ...t, agentState: stamp(t.agentState, event.state, event.at, event.id) }));
-      break;
     case 'customer_state':
-      withTelemetry(call, (t) => ({ ...t, customerState: stamp(t.customerState, event.state, event.at, event.id) }));
-      break;
     case 'false_interruption':
-      withTelemetry(call, (t) => ({ ...t, falseInterruptions: t.falseInterruptions + 1 }));
-      break;
     case 'tools_executed':
-      withTelemetry(call, (t) => addTools(t, event.id, event.at, event.tools));
-      break;
     case 'usage':
-      withTelemetry(call, (t) => addUsage(t, event.usage));
-      break;
     case 'agent_error':
-      withTelemetry(call, (t) =>
-        addError(t, { at: event.at, id: event.id, source: event.source, message: event.message, recoverable: event.recoverable }),
-      );
-      break;
     case 'session_closed':
-      // The earliest close wins: the session closes once.
-      withTelemetry(call, (t) => ({
-        ...t,
-        closed:
-          !t.closed || event.at < t.closed.at || (event.at === t.closed.at && event.id < t.closed.id)
-            ? { value: event.reason, at: event.at, id: event.id }
-            : t.closed,
-      }));
+      call.telemetry = applyTelemetry(call.telemetry ?? emptyTelemetry(), event);
       break;
     case 'alert_fired':
       call.alerts = fire(
@@ -329,8 +305,4 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       break;
   }
   return call;
-}
-
-function withTelemetry(call: Call, update: (t: Telemetry) => Telemetry): void {
-  call.telemetry = update(call.telemetry ?? emptyTelemetry());
 }

@@ -10,7 +10,7 @@
  *  - counters count events, which the store applies once each (duplicates are dropped before folding);
  *  - recent errors and tool calls are the `MAX_RECENT` newest by (event time, id).
  */
-import type { AgentErrorSource, AgentState, CustomerState, ToolRun, TurnMetrics, UsageTotals } from './events.ts';
+import type { AgentErrorSource, AgentState, CallEvent, CustomerState, ToolRun, TurnMetrics, UsageTotals } from './events.ts';
 
 export interface Stamp<T> {
   value: T;
@@ -70,8 +70,11 @@ export interface Telemetry {
   recentTools: RecentTool[];
 }
 
-/** Samples kept per metric: enough for a stable p95 and for "the last K turns" rules (K is at most this). */
-export const MAX_SAMPLES = 50;
+/**
+ * Samples kept per metric: enough for a p95 and for "the last K turns" rules (K is at most this), few enough
+ * that a long call's state stays a few kB (it is rewritten with every batch).
+ */
+export const MAX_SAMPLES = 30;
 /** Recent errors and tool calls kept on the call. */
 export const MAX_RECENT = 10;
 
@@ -148,6 +151,58 @@ export function addTools(t: Telemetry, id: string, at: number, tools: readonly T
     toolFailures: t.toolFailures + tools.filter((tool) => !tool.ok).length,
     recentTools,
   };
+}
+
+export type TelemetryEvent = Extract<
+  CallEvent,
+  {
+    type:
+      | 'transcript'
+      | 'agent_state'
+      | 'customer_state'
+      | 'false_interruption'
+      | 'tools_executed'
+      | 'usage'
+      | 'agent_error'
+      | 'session_closed';
+  }
+>;
+
+/**
+ * An agent event's id without its `agent:<room>:` scope: every agent event of a call shares it, so it orders
+ * and tells entries apart just as well, and the call's state does not repeat the room name in every sample.
+ */
+export function localId(id: string): string {
+  return id.startsWith('agent:') ? id.slice(id.indexOf(':', 6) + 1) : id;
+}
+
+/** Folds one event into the telemetry; returns a new object (the input is shared with the call before). */
+export function applyTelemetry(t: Telemetry, e: TelemetryEvent): Telemetry {
+  const event = { ...e, id: localId(e.id) };
+  switch (event.type) {
+    case 'transcript': {
+      const counted = event.interrupted ? { ...t, interruptions: t.interruptions + 1 } : t;
+      return event.metrics ? addTurnMetrics(counted, event.id, event.at, event.role === 'agent', event.metrics) : counted;
+    }
+    case 'agent_state':
+      return { ...t, agentState: stamp(t.agentState, event.state, event.at, event.id) };
+    case 'customer_state':
+      return { ...t, customerState: stamp(t.customerState, event.state, event.at, event.id) };
+    case 'false_interruption':
+      return { ...t, falseInterruptions: t.falseInterruptions + 1 };
+    case 'tools_executed':
+      return addTools(t, event.id, event.at, event.tools);
+    case 'usage':
+      return addUsage(t, event.usage);
+    case 'agent_error':
+      return addError(t, { at: event.at, id: event.id, source: event.source, message: event.message, recoverable: event.recoverable });
+    case 'session_closed': {
+      // The earliest close wins: the session closes once.
+      const c = t.closed;
+      const earlier = !c || event.at < c.at || (event.at === c.at && event.id < c.id);
+      return earlier ? { ...t, closed: { value: event.reason, at: event.at, id: event.id } } : t;
+    }
+  }
 }
 
 /** The value at quantile `q` (0..1) of the values, nearest rank; null for none. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 const latencySchema = z
   .object({ last: z.number(), p50: z.number(), p95: z.number() })
   .nullable()
-  .describe('ms, over the most recent samples (at most 50); null before any');
+  .describe('ms, over the most recent samples (at most 30); null before any');
 
 export const alertSchema = z.object({
   id: z.string().describe('the same on every instance: derived from the call, the rule and the episode'),

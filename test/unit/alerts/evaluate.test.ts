@@ -61,6 +61,8 @@ describe('alert evaluation', () => {
     const due = dueAlerts(call, rules, T0 + 11_000);
     expect(due).toEqual([{ ruleId: 'd', kind: 'dead_air', message: 'Customer waiting for more than 10 s', episode: 1 }]);
     const fired = applyEvent(call, { type: 'alert_fired', id: 'x', at: T0 + 11_000, callId: 'c', ...due[0]! }, T0 + 11_000);
+    // The alert is not activity: a silent call still goes stale on time.
+    expect(fired.lastActivityAt).toBe(call.lastActivityAt);
     // The same episode again (another instance) changes nothing; a stale episode neither.
     expect(applyEvent(fired, { type: 'alert_fired', id: 'y', at: T0 + 12_000, callId: 'c', ...due[0]! }, T0).alerts).toEqual(fired.alerts);
     // An instance whose clock is behind evaluates the call: still waiting, so the alert stays open.
@@ -86,5 +88,23 @@ describe('alert evaluation', () => {
     expect(evaluateAlerts(base, recovering, rules, T0).alerts).toBeUndefined();
     expect(dueAlerts(base, rules, T0 + 59_999)).toEqual([]);
     expect(dueAlerts(base, rules, T0 + 60_000)).toMatchObject([{ ruleId: 'l', kind: 'long_call' }]);
+  });
+});
+
+describe('human requested', () => {
+  const rules = rulesOf([{ id: 'h', kind: 'human_requested', enabled: true }]);
+  const base = newCall('c', 'ws', 'r', T0);
+
+  it('fires on a transfer request, a customer asking for a person, or the escalation signal; once', () => {
+    const asked = applyEvent(base, say('x', T0, 'customer', 'Can I speak to a real person please'), T0);
+    expect(evaluateAlerts(base, asked, rules, T0).alerts?.list).toMatchObject([
+      { ruleId: 'h', message: expect.stringContaining('asked for a human') },
+    ]);
+    const transfer = applyEvent(base, { type: 'transfer_requested', id: 't', at: T0, reason: 'billing dispute' }, T0);
+    expect(evaluateAlerts(base, transfer, rules, T0).alerts?.list[0]?.message).toBe('Transfer requested: billing dispute');
+    const escalating = { ...base, sentimentSignals: ['escalation'] };
+    expect(evaluateAlerts(base, escalating, rules, T0).alerts?.list[0]?.message).toBe('Customer is escalating');
+    const agentSays = applyEvent(base, say('y', T0, 'agent', 'You can speak to a real person tomorrow'), T0);
+    expect(evaluateAlerts(base, agentSays, rules, T0).alerts).toBeUndefined();
   });
 });
