@@ -14,6 +14,7 @@ import { WorkspaceSettings } from './calls/settings.ts';
 import { HistoryService } from './calls/history.ts';
 import { createRetention, type Retention } from './calls/retention.ts';
 import { StatsService } from './calls/stats.ts';
+import { registerActiveCallsGauge } from './calls/active-gauge.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -97,6 +98,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  registerActiveCallsGauge(metrics.registry, stores);
   const settings = new WorkspaceSettings(stores.tenants, { ttlMs: SETTINGS_TTL_MS, now: clock, log });
   calls.settings = settings;
   const alerts = createAlertEvaluator({ stores, service: calls, settings, clock, everyMs: config.alertsEveryMs, log });

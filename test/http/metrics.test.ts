@@ -1,7 +1,7 @@
 /** /metrics: request durations by route pattern (never a raw room name) and the ingest lag. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.ts';
-import { postAgentEvents, turn } from '../helpers/livekit.ts';
+import { postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -42,6 +42,35 @@ describe('/metrics', () => {
       expect(ok.body).toContain('livecalls_http_request_duration_seconds');
     } finally {
       await guarded.close();
+    }
+  });
+
+  it('counts the calls active now per agent name, across workspaces, from the store', async () => {
+    const fresh = await createTestApp();
+    try {
+      const other = await fresh.newWorkspace('other');
+      const start = async (name: string, workspaceId: string, agentName: string) =>
+        postWebhook(
+          fresh.app,
+          webhook('room_started', room({ name, workspaceId, agentName, createdAt: fresh.clock.now }), fresh.clock.now),
+        );
+      await start('a1', fresh.ws.id, 'Billing Bot');
+      await start('a2', other.id, 'Billing Bot');
+      await start('a3', other.id, 'Booking Bot');
+      const scrape = async () => (await fresh.app.inject({ url: '/metrics' })).body;
+      expect(await scrape()).toMatch(/livecalls_active_calls\{agent="Billing Bot"\} 2/);
+      expect(await scrape()).toMatch(/livecalls_active_calls\{agent="Booking Bot"\} 1/);
+      await postWebhook(
+        fresh.app,
+        webhook(
+          'room_finished',
+          room({ name: 'a3', workspaceId: other.id, agentName: 'Booking Bot', createdAt: fresh.clock.now }),
+          fresh.clock.now,
+        ),
+      );
+      expect(await scrape()).not.toMatch(/livecalls_active_calls\{agent="Booking Bot"\}/);
+    } finally {
+      await fresh.close();
     }
   });
 });
