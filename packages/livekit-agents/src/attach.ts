@@ -59,7 +59,10 @@ export interface LivecallsOptions extends Partial<SenderTuning> {
 }
 
 export interface BridgeStats extends SenderStats {
-  /** Session events translated and queued. */
+  /**
+   * Session events translated and handed to the sender; always
+   * `sent + queued + inFlight + dropped + failed + rejected + merged`.
+   */
   events: number;
 }
 
@@ -228,7 +231,7 @@ function disabled(sessionKey: string): LivecallsBridge {
   return {
     enabled: false,
     sessionKey,
-    stats: () => ({ events: 0, queued: 0, inFlight: 0, sent: 0, dropped: 0, retried: 0, failed: 0, rejected: 0, requests: 0 }),
+    stats: () => ({ events: 0, queued: 0, inFlight: 0, sent: 0, dropped: 0, retried: 0, failed: 0, rejected: 0, merged: 0, requests: 0 }),
     flush: () => Promise.resolve(),
     detach: () => undefined,
   };

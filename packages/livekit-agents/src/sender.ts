@@ -76,6 +76,8 @@ export interface SenderStats {
   failed: number;
   /** Refused by livecalls as invalid (400/413), or of a type it refused before. */
   rejected: number;
+  /** Usage totals folded into a newer one before they were sent (they are cumulative). */
+  merged: number;
   /** HTTP requests made. */
   requests: number;
 }
@@ -113,7 +115,7 @@ export class EventSender {
   private readonly queue: Ring<LivecallsEvent>;
   private readonly endpoint: string;
   private readonly fetchImpl: typeof fetch;
-  private readonly counters = { sent: 0, dropped: 0, retried: 0, failed: 0, rejected: 0, requests: 0 };
+  private readonly counters = { sent: 0, dropped: 0, retried: 0, failed: 0, rejected: 0, merged: 0, requests: 0 };
   private readonly refusedTypes = new Set<LivecallsEventType>();
   private sidState: 'unknown' | 'accepted' | 'refused' = 'unknown';
   private timer: NodeJS.Timeout | undefined;
@@ -154,6 +156,7 @@ export class EventSender {
         // Cumulative totals: the newer replaces the waiting one, which keeps its id and place.
         const { id: _id, ...rest } = event;
         Object.assign(this.queuedUsage, rest);
+        this.counters.merged++;
         return;
       }
       this.queuedUsage = event;
