@@ -10,7 +10,8 @@
  * - A 400/413 is about the content: the batch is halved until the refused event is alone, so one event a
  *   livecalls does not know never costs the others. An event type refused on its own is not sent again
  *   (an older livecalls that does not know it). A body refused with `roomSid` and taken without it means
- *   this livecalls does not know `roomSid`: it is left out from then on.
+ *   this livecalls does not know `roomSid`: it is left out from then on. Likewise a transcript turn refused
+ *   with `interrupted`/`metrics` and taken without them: turns go plain from then on.
  * - Other 4xx (401, 403, 404) are final: retrying cannot fix a key or an owner.
  * - Usage totals are cumulative, so a newer one replaces one still waiting instead of queueing behind it.
  */
@@ -118,6 +119,7 @@ export class EventSender {
   private readonly counters = { sent: 0, dropped: 0, retried: 0, failed: 0, rejected: 0, merged: 0, requests: 0 };
   private readonly refusedTypes = new Set<LivecallsEventType>();
   private sidState: 'unknown' | 'accepted' | 'refused' = 'unknown';
+  private turnExtras: 'unknown' | 'accepted' | 'refused' = 'unknown';
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight = 0;
@@ -287,9 +289,11 @@ export class EventSender {
   /** Returns true when the batch should be split (a content refusal of more than one event). */
   private async sendWithRetry(batch: LivecallsEvent[]): Promise<boolean> {
     let withSid = this.sidState !== 'refused';
+    let plain = this.turnExtras === 'refused';
     for (let attempt = 1; ; attempt++) {
       const sid = withSid ? this.o.roomSid?.() : undefined;
-      const res = await this.post(batch, sid);
+      const extras = !plain && batch.some(hasTurnExtras);
+      const res = await this.post(plain ? batch.map(plainTurn) : batch, sid);
       if (res.ok) {
         this.counters.sent += batch.length;
         if (sid !== undefined) this.sidState = 'accepted';
@@ -297,17 +301,27 @@ export class EventSender {
           this.sidState = 'refused';
           this.warn('sid', {}, 'livecalls: this server does not take roomSid; sending without it');
         }
+        if (extras) this.turnExtras = 'accepted';
+        else if (plain && this.turnExtras === 'unknown') {
+          this.turnExtras = 'refused';
+          this.warn('extras', {}, 'livecalls: this server does not take turn metrics; sending plain turns');
+        }
         return false;
       }
       if (res.status === 400 || res.status === 413) {
+        // Something this livecalls may not know? Try the same events once without it.
         if (sid !== undefined && this.sidState === 'unknown') {
-          // Was it the roomSid? Try the same events once without it.
           withSid = false;
           this.counters.retried += batch.length;
           continue;
         }
         if (batch.length > 1) return true;
         const only = batch[0]!;
+        if (extras && this.turnExtras === 'unknown') {
+          plain = true;
+          this.counters.retried += 1;
+          continue;
+        }
         this.counters.rejected++;
         if (only.type !== 'transcript') this.refusedTypes.add(only.type);
         this.warn(`refused:${only.type}`, { type: only.type, status: res.status, detail: res.detail }, 'livecalls: an event was refused');
@@ -390,6 +404,17 @@ export class EventSender {
 const consoleLogger: Logger = {
   warn: (fields, msg) => console.warn(msg, fields),
 };
+
+function hasTurnExtras(e: LivecallsEvent): boolean {
+  return e.type === 'transcript' && (e.interrupted !== undefined || e.metrics !== undefined);
+}
+
+/** A transcript turn as a livecalls without telemetry takes it. */
+function plainTurn(e: LivecallsEvent): LivecallsEvent {
+  if (e.type !== 'transcript') return e;
+  const { interrupted: _i, metrics: _m, ...rest } = e;
+  return rest;
+}
 
 /** Retry-After: delay-seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfter(value: string | null): number | undefined {

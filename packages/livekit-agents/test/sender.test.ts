@@ -31,7 +31,7 @@ function sender(o: Partial<SenderOptions> = {}): EventSender {
 }
 
 let n = 0;
-function turn(content = 'hello'): LivecallsEvent {
+function turn(content = 'hello'): Extract<LivecallsEvent, { type: 'transcript' }> {
   n++;
   return { id: `t-${n}`, createdAt: 1_800_000_000_000 + n, type: 'transcript', role: 'agent', content };
 }
@@ -209,5 +209,25 @@ describe('close', () => {
     expect(after).toMatchObject({ failed: 5, queued: 0, inFlight: 0 });
     await new Promise((r) => setTimeout(r, 200));
     expect(s.stats().requests).toBe(after.requests); // nothing more after close
+  });
+});
+
+describe('a livecalls without telemetry', () => {
+  it('takes plain turns: interrupted and metrics are left out from then on, telemetry types are not sent again', async () => {
+    rx.answer = (req) =>
+      req.body.roomSid !== undefined || req.body.events.some((e) => e.type !== 'transcript' || 'interrupted' in e || 'metrics' in e)
+        ? 400
+        : 202;
+    const s = sender({ roomSid: () => 'RM_x', flushIntervalMs: 10 });
+    const rich = (): LivecallsEvent => ({ ...turn(), interrupted: true, metrics: { e2eMs: 900 } });
+    for (const e of [rich(), state(), rich()]) s.push(e);
+    expect(await eventually(() => s.stats().sent === 2 && s.stats().rejected === 1)).toBe(true);
+    const requests = rx.received.length;
+    s.push(rich());
+    s.push(state());
+    expect(await eventually(() => s.stats().sent === 3)).toBe(true);
+    expect(rx.received).toHaveLength(requests + 1);
+    expect(rx.received.at(-1)!.body).toEqual({ events: [expect.not.objectContaining({ interrupted: true })] });
+    expect(s.stats()).toMatchObject({ rejected: 2, failed: 0 });
   });
 });
