@@ -121,10 +121,12 @@ export class EventSender {
   private sidState: 'unknown' | 'accepted' | 'refused' = 'unknown';
   private turnExtras: 'unknown' | 'accepted' | 'refused' = 'unknown';
   private timer: NodeJS.Timeout | undefined;
+  private timerSoon = false;
   private running = false;
   private inFlight = 0;
   private closed = false;
   private closing = false;
+  private closingDone: Promise<void> | undefined;
   /** Set while flushing or closing; when closing, no wait or request may go past it. */
   private deadline: number | undefined;
   private wake: (() => void) | undefined;
@@ -201,8 +203,13 @@ export class EventSender {
    * Flushes within `timeoutMs`, then stops: what is still waiting is counted as failed, later pushes as
    * dropped. Never rejects.
    */
-  async close(timeoutMs: number): Promise<void> {
-    if (this.closing) return;
+  close(timeoutMs: number): Promise<void> {
+    // A second close (the session's close event, then the job's shutdown) waits for the first.
+    this.closingDone ??= this.closeNow(timeoutMs);
+    return this.closingDone;
+  }
+
+  private async closeNow(timeoutMs: number): Promise<void> {
     this.closing = true;
     await this.flush(timeoutMs);
     this.closed = true;
@@ -222,9 +229,10 @@ export class EventSender {
   private arm(delayMs: number): void {
     if (this.running || this.queue.length === 0) return;
     if (this.timer) {
-      if (delayMs > 0) return;
+      if (delayMs > 0 || this.timerSoon) return;
       clearTimeout(this.timer);
     }
+    this.timerSoon = delayMs === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.run();

@@ -12,6 +12,7 @@ import type { llm, voice } from '@livekit/agents';
 import type { ErrorSource, LivecallsEvent, ToolOutcome, TurnMetrics, UsageTotals } from './events.ts';
 
 const ID_ALLOWED = /[^A-Za-z0-9._:@-]/g;
+const ID_CLEAN = /^[A-Za-z0-9._:@-]{1,128}$/;
 const MAX_ID = 128;
 const MAX_DURATION_MS = 600_000;
 const MAX_CONTENT = 10_000;
@@ -19,7 +20,9 @@ const MAX_TOOLS = 20;
 
 /** Makes an event id: scoped by the session key, in the allowed alphabet, at most 128 characters. */
 export function eventId(sessionKey: string, kind: string, suffix: string): string {
-  const id = `${sessionKey}:${kind}:${suffix}`.replace(ID_ALLOWED, '-');
+  const raw = `${sessionKey}:${kind}:${suffix}`;
+  if (ID_CLEAN.test(raw)) return raw;
+  const id = raw.replace(ID_ALLOWED, '-');
   if (id.length <= MAX_ID) return id;
   // Too long: keep it stable (the same input always gives the same id) and distinct.
   const digest = createHash('sha256').update(id).digest('base64url').slice(0, 22);
@@ -34,11 +37,17 @@ export function epochMs(t: number | undefined, fallback: number): number {
 
 /** Text livecalls can store: well-formed UTF-16, no NUL, trimmed, at most `max` characters. */
 export function storableText(s: string, max: number): string {
+  if (!s.includes('\u0000') && !SURROGATE.test(s)) {
+    const t = s.trim();
+    return t.length > max ? wellFormed(t.slice(0, max)) : t;
+  }
   let t = wellFormed(s).replaceAll('\u0000', '').trim();
   if (t.length > max) t = wellFormed(t.slice(0, max));
   return t;
 }
 
+/** Text without NUL or any surrogate needs no repair (the common case, checked first). */
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function wellFormed(s: string): string {

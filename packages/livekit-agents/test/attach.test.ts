@@ -1,5 +1,5 @@
 /** attachLivecalls on a real AgentSession (FakeLLM, no LiveKit server), posting to a real local HTTP server. */
-import { initializeLogger, voice } from '@livekit/agents';
+import { initializeLogger, voice, type JobContext } from '@livekit/agents';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { attachLivecalls, type JobContextLike, type LivecallsBridge } from '../src/attach.ts';
 import type { LivecallsEvent } from '../src/events.ts';
@@ -9,6 +9,8 @@ import { eventually, startReceiver, type Receiver } from './helpers/receiver.ts'
 const KEY = 'bridge-test-key';
 const SECRET = 'bridge-test-secret-0123456789abcdefghij';
 const quiet = { warn: () => undefined };
+/** A worker passes its JobContext as is: checked by the type checker. */
+export const fromJobContext = (ctx: JobContext): JobContextLike => ctx;
 
 let rx: Receiver;
 let sessions: voice.AgentSession[] = [];
@@ -142,5 +144,32 @@ describe('attachLivecalls on a real AgentSession', () => {
     const none = attachLivecalls(session, { room: {} }, { url: deadUrl, apiKey: KEY, apiSecret: SECRET, logger: quiet });
     expect(none.enabled).toBe(false);
     rx = await startReceiver(); // for afterEach
+  });
+});
+
+describe('the job context', () => {
+  it("picks up the room sid once the room knows it; the job's shutdown waits for the flush the session's close began", async () => {
+    rx = await startReceiver();
+    const { session } = await startSession();
+    sessions.push(session);
+    let shutdown: (() => Promise<void>) | undefined;
+    let connect: (sid: string) => void = () => undefined;
+    const ctx: JobContextLike = {
+      room: { name: 'late-sid', getSid: () => new Promise<string>((resolve) => (connect = resolve)) },
+      addShutdownCallback: (cb) => (shutdown = cb),
+    };
+    const bridge = attachLivecalls(session, ctx, { url: rx.url, apiKey: KEY, apiSecret: SECRET, logger: quiet, flushIntervalMs: 60_000 });
+    await session.run({ userInput: 'Hello, I need to move my appointment' }).wait();
+    expect(rx.received).toHaveLength(0); // waiting for the interval
+    connect('RM_late');
+    await new Promise((r) => setImmediate(r));
+    expect(shutdown).toBeDefined();
+    // As a job ends: the session closes first (its close event starts the flush), then shutdown callbacks run.
+    await session.close();
+    await shutdown!();
+    expect(ofType('transcript')).toHaveLength(2);
+    expect(ofType('session_closed')).toHaveLength(1);
+    expect(rx.received.every((r) => r.body.roomSid === 'RM_late')).toBe(true);
+    expect(bridge.stats()).toMatchObject({ queued: 0, failed: 0 });
   });
 });
