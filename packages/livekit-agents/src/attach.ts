@@ -11,7 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import type { LivecallsEventType, UsageTotals } from './events.ts';
-import { EventSender, type Logger, type SenderStats, type SenderTuning } from './sender.ts';
+import { EventSender, type Logger, type SenderStats } from './sender.ts';
+import type { SenderTuning } from './tuning.ts';
 import { roomSigner } from './sign.ts';
 import {
   fromAgentState,

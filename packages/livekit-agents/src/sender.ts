@@ -16,37 +16,13 @@
  * - Usage totals are cumulative, so a newer one replaces one still waiting instead of queueing behind it.
  */
 import type { EventsBody, LivecallsEvent, LivecallsEventType } from './events.ts';
+import { Ring } from './ring.ts';
+import { DEFAULT_TUNING, clampInt, definedOnly, type SenderTuning } from './tuning.ts';
+import { hasTurnExtras, plainTurn, retryAfter } from './wire.ts';
 
 export interface Logger {
   warn(fields: Record<string, unknown>, msg: string): void;
 }
-
-export interface SenderTuning {
-  /** Events per request, at most 100 (livecalls' limit). Default 50. */
-  batchSize: number;
-  /** How long the first waiting event may wait for company. Default 50 ms. */
-  flushIntervalMs: number;
-  /** Waiting events kept at most; past that the oldest is dropped and counted. Default 2,000. */
-  maxQueue: number;
-  /** Tries per batch (the first included). Default 8. */
-  maxAttempts: number;
-  /** First backoff; doubles per try, with jitter, up to `retryMaxMs`. Default 250 ms. */
-  retryBaseMs: number;
-  /** Longest wait between tries, Retry-After included. Default 30,000 ms. */
-  retryMaxMs: number;
-  /** One request's time limit. Default 5,000 ms. */
-  requestTimeoutMs: number;
-}
-
-export const DEFAULT_TUNING: SenderTuning = {
-  batchSize: 50,
-  flushIntervalMs: 50,
-  maxQueue: 2_000,
-  maxAttempts: 8,
-  retryBaseMs: 250,
-  retryMaxMs: 30_000,
-  requestTimeoutMs: 5_000,
-};
 
 export interface SenderOptions extends Partial<SenderTuning> {
   /** livecalls' base URL, e.g. `https://livecalls.example.com`. */
@@ -82,35 +58,7 @@ export interface SenderStats {
   /** HTTP requests made. */
   requests: number;
 }
-
 type Attempt = { ok: true } | { ok: false; status: number | null; retryAfterMs?: number; detail: string };
-
-/** A fixed-capacity ring: O(1) push, take and drop-oldest, never grows. */
-class Ring<T> {
-  private readonly items: (T | undefined)[];
-  private head = 0;
-  length = 0;
-  constructor(readonly capacity: number) {
-    this.items = new Array<T | undefined>(capacity);
-  }
-  /** Appends; returns the evicted oldest item when full. */
-  push(x: T): T | undefined {
-    let evicted: T | undefined;
-    if (this.length === this.capacity) evicted = this.shift();
-    this.items[(this.head + this.length) % this.capacity] = x;
-    this.length++;
-    return evicted;
-  }
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const x = this.items[this.head];
-    this.items[this.head] = undefined;
-    this.head = (this.head + 1) % this.capacity;
-    this.length--;
-    return x;
-  }
-}
-
 export class EventSender {
   private readonly t: SenderTuning;
   private readonly queue: Ring<LivecallsEvent>;
@@ -412,36 +360,3 @@ export class EventSender {
 const consoleLogger: Logger = {
   warn: (fields, msg) => console.warn(msg, fields),
 };
-
-function hasTurnExtras(e: LivecallsEvent): boolean {
-  return e.type === 'transcript' && (e.interrupted !== undefined || e.metrics !== undefined);
-}
-
-/** A transcript turn as a livecalls without telemetry takes it. */
-function plainTurn(e: LivecallsEvent): LivecallsEvent {
-  if (e.type !== 'transcript') return e;
-  const { interrupted: _i, metrics: _m, ...rest } = e;
-  return rest;
-}
-
-/** Retry-After: delay-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfter(value: string | null): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const s = Number(value);
-  if (Number.isFinite(s) && s >= 0) return Math.round(s * 1000);
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
-}
-
-function clampInt(n: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.floor(Number.isFinite(n) ? n : min)));
-}
-
-function definedOnly(o: Partial<SenderTuning>): Partial<SenderTuning> {
-  const out: Partial<SenderTuning> = {};
-  for (const k of Object.keys(DEFAULT_TUNING) as (keyof SenderTuning)[]) {
-    const v = o[k];
-    if (typeof v === 'number') out[k] = v;
-  }
-  return out;
-}

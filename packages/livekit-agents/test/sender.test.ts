@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LivecallsEvent } from '../src/events.ts';
-import { EventSender, retryAfter, type SenderOptions } from '../src/sender.ts';
+import { EventSender, type SenderOptions } from '../src/sender.ts';
+import { retryAfter } from '../src/wire.ts';
 import { roomSigner } from '../src/sign.ts';
 import { eventually, startReceiver, type Receiver } from './helpers/receiver.ts';
 
