@@ -6,7 +6,7 @@
  *
  *   npm run bench                          the full run (about 10 minutes)
  *   npm run bench -- --quick               a short smoke run (about 2 minutes)
- *   npm run bench -- --only ingest,list    some sections (list, ingest, freshness, memory, tenants)
+ *   npm run bench -- --only ingest,list    some sections (list, ingest, freshness, memory, tenants, alerts)
  *   npm run bench -- --backend embedded    one backend (embedded, redis+pg)
  *   npm run bench -- --server-flags=--cpu-prof,--cpu-prof-dir=/tmp/prof   profile the server processes
  *   npm run bench -- --only ingest --ingest-kinds webhooks                   one kind of ingest (batch20, single, webhooks)
@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, type BackendName } from './lib/backends.ts';
 import type { BenchContext, Row, SectionResult, Target } from './lib/context.ts';
 import { pinSelf, planCores } from './lib/server.ts';
+import { runAlerts } from './sections/alerts.ts';
 import { runFreshness } from './sections/freshness.ts';
 import { runIngest } from './sections/ingest.ts';
 import { runList } from './sections/list.ts';
@@ -30,6 +31,7 @@ const SECTIONS: Record<string, (ctx: BenchContext, backends: readonly BackendNam
   freshness: runFreshness,
   memory: runMemory,
   tenants: runTenants,
+  alerts: (ctx) => runAlerts(ctx),
 };
 
 const { values } = parseArgs({

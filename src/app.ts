@@ -13,6 +13,7 @@ import { AppError } from './errors.ts';
 import { requireApiKey } from './http/auth.ts';
 import { errorHandlingOptions, httpServerOptions, registerErrorHandling } from './http/error-handler.ts';
 import { activeCallsRoutes } from './http/routes/active-calls.ts';
+import { alertRulesRoutes } from './http/routes/alert-rules.ts';
 import { agentEventsRoutes } from './http/routes/agent-events.ts';
 import { callsRoutes } from './http/routes/calls.ts';
 import { dashboardRoutes } from './http/routes/dashboard.ts';
@@ -21,6 +22,7 @@ import { healthRoutes } from './http/routes/health.ts';
 import { insightsRoutes } from './http/routes/insights.ts';
 import { listenInRoutes } from './http/routes/listen-in.ts';
 import { livekitWebhookRoutes } from './http/routes/livekit-webhooks.ts';
+import { pricesRoutes } from './http/routes/prices.ts';
 import { streamRoutes } from './http/routes/stream.ts';
 import { takeoverRoutes } from './http/routes/takeover.ts';
 import { transferRoutes } from './http/routes/transfer.ts';
@@ -129,6 +131,8 @@ export async function buildApp(services: Services): Promise<FastifyInstance> {
     await api.register(transferRoutes(services));
     await api.register(callsRoutes(services));
     await api.register(webhooksRoutes(services));
+    await api.register(alertRulesRoutes(services));
+    await api.register(pricesRoutes(services));
   });
   return app;
 }

@@ -58,6 +58,7 @@ const schema = z
         return ms;
       }),
     LIVECALLS_RECONCILE_EVERY: duration('1m'),
+    LIVECALLS_ALERTS_EVERY: duration('1s'),
     LIVECALLS_BACKEND_TIMEOUT: duration('2s'),
     LIVECALLS_LISTEN_TOKEN_TTL: duration('10m'),
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
@@ -113,6 +114,8 @@ export interface Config {
   backendTimeoutMs: number;
   /** ms between reconciliations of the active list with LiveKit's ListRooms */
   reconcileEveryMs: number;
+  /** How often time-based alert rules (dead air, long calls) are evaluated. */
+  alertsEveryMs: number;
   /** validity of a listen-in token, ms */
   listenTokenTtlMs: number;
   /** ms between heartbeats on an idle live stream */
@@ -178,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimitPerMinute: e.LIVECALLS_RATE_LIMIT,
     keyCacheTtlMs: e.LIVECALLS_KEY_CACHE_TTL,
     reconcileEveryMs: e.LIVECALLS_RECONCILE_EVERY,
+    alertsEveryMs: e.LIVECALLS_ALERTS_EVERY,
     backendTimeoutMs: e.LIVECALLS_BACKEND_TIMEOUT,
     listenTokenTtlMs: e.LIVECALLS_LISTEN_TOKEN_TTL,
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,

@@ -14,7 +14,19 @@ export interface Metrics {
   archiveFailures: Counter;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   ingestLag: Histogram<'source'>;
+  /** Agent telemetry, per agent name (bounded, see calls/telemetry-metrics.ts). */
+  agentE2eLatency: Histogram<'agent'>;
+  agentLlmTtft: Histogram<'agent'>;
+  agentInterruptions: Counter<'agent' | 'false'>;
+  agentErrors: Counter<'agent' | 'source'>;
+  agentToolCalls: Counter<'agent' | 'result'>;
+  agentLlmTokens: Counter<'agent' | 'type'>;
+  agentTtsCharacters: Counter<'agent'>;
+  agentSttSeconds: Counter<'agent'>;
+  alertsFired: Counter<'kind'>;
 }
+
+const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
 
 export function createMetrics(defaults = true): Metrics {
   const registry = new Registry();
@@ -77,6 +89,62 @@ export function createMetrics(defaults = true): Metrics {
       help: "From an event's own time (its source's clock) to its commit here, by source (livekit, agent, api)",
       labelNames: ['source'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    agentE2eLatency: new Histogram({
+      name: 'livecalls_agent_e2e_latency_seconds',
+      help: "Agent turns' end-to-end response time (the customer stops speaking to the agent's first audio), by agent name",
+      labelNames: ['agent'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    agentLlmTtft: new Histogram({
+      name: 'livecalls_agent_llm_ttft_seconds',
+      help: "Agent turns' LLM time to first token, by agent name",
+      labelNames: ['agent'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    agentInterruptions: new Counter({
+      name: 'livecalls_agent_interruptions_total',
+      help: 'Agent turns the customer interrupted (false="false"), and false interruptions the agent resumed from (false="true"), by agent name',
+      labelNames: ['agent', 'false'],
+      registers: [registry],
+    }),
+    agentErrors: new Counter({
+      name: 'livecalls_agent_errors_total',
+      help: 'Errors the agent reported, by agent name and source (llm, stt, tts, realtime, other)',
+      labelNames: ['agent', 'source'],
+      registers: [registry],
+    }),
+    agentToolCalls: new Counter({
+      name: 'livecalls_agent_tool_calls_total',
+      help: 'Tool calls the agent ran, by agent name and result (ok, failed)',
+      labelNames: ['agent', 'result'],
+      registers: [registry],
+    }),
+    agentLlmTokens: new Counter({
+      name: 'livecalls_agent_llm_tokens_total',
+      help: 'LLM tokens the agent used, by agent name and type (prompt, completion, cached)',
+      labelNames: ['agent', 'type'],
+      registers: [registry],
+    }),
+    agentTtsCharacters: new Counter({
+      name: 'livecalls_agent_tts_characters_total',
+      help: 'Characters the agent synthesised, by agent name',
+      labelNames: ['agent'],
+      registers: [registry],
+    }),
+    agentSttSeconds: new Counter({
+      name: 'livecalls_agent_stt_seconds_total',
+      help: 'Seconds of audio the agent transcribed, by agent name',
+      labelNames: ['agent'],
+      registers: [registry],
+    }),
+    alertsFired: new Counter({
+      name: 'livecalls_alerts_fired_total',
+      help: 'Alerts fired on calls, by rule kind',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     archiveFailures: new Counter({

@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   services.sweeper.start();
   services.webhooks.start();
   services.reconciler.start();
+  services.alerts.start();
 
   let closing = false;
   const shutdown = (signal: string): void => {

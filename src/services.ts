@@ -3,10 +3,12 @@
  * what they need from here and never construct clients themselves.
  */
 import pino, { type Logger } from 'pino';
+import { createAlertEvaluator, type AlertEvaluator } from './alerts/evaluator.ts';
 import { createAnalyzer, type ConversationAnalyzer } from './analysis/index.ts';
 import { CallActions } from './calls/actions.ts';
 import { createReconciler, type Reconciler } from './calls/reconcile.ts';
 import { CallService, type Clock } from './calls/service.ts';
+import { WorkspaceSettings } from './calls/settings.ts';
 import { createSweeper, type Sweeper } from './calls/sweeper.ts';
 import type { Config } from './config.ts';
 import { ConfigError } from './config.ts';
@@ -49,8 +51,15 @@ export interface Services {
   reconciler: Reconciler;
   /** Outgoing webhooks: endpoints, the outbox and its delivery worker (started by the server). */
   webhooks: WebhookService;
+  /** Workspaces' alert rules and prices, cached (see calls/settings.ts). */
+  settings: WorkspaceSettings;
+  /** Time-based alert rules (dead air, long calls), evaluated periodically (started by the server). */
+  alerts: AlertEvaluator;
   close(): Promise<void>;
 }
+
+/** How long an instance uses a workspace's alert rules and prices before reading them again (another instance's save). */
+const SETTINGS_TTL_MS = 5_000;
 
 export interface ServiceOverrides {
   clock?: Clock;
@@ -73,6 +82,9 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
   const metrics = createMetrics();
   const analyzer = createAnalyzer();
   const calls = new CallService(stores.calls, stores.tenants, analyzer, clock, metrics, log);
+  const settings = new WorkspaceSettings(stores.tenants, { ttlMs: SETTINGS_TTL_MS, now: clock, log });
+  calls.settings = settings;
+  const alerts = createAlertEvaluator({ stores, service: calls, settings, clock, everyMs: config.alertsEveryMs, log });
   const hub = new LiveHub({
     feed: stores.feed,
     snapshot: (workspaceId) => calls.listBody(workspaceId),
@@ -131,10 +143,12 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     actions,
     reconciler,
     webhooks,
+    settings,
+    alerts,
     async close() {
       hub.closeAll();
-      // A sweep or reconciliation in progress finishes before the stores close under it.
-      await Promise.all([sweeper.stop(), reconciler.stop()]);
+      // A sweep, reconciliation or alert pass in progress finishes before the stores close under it.
+      await Promise.all([sweeper.stop(), reconciler.stop(), alerts.stop()]);
       await webhooks.stop();
       await stores.close();
     },

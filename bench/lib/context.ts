@@ -29,7 +29,8 @@ export function logFile(ctx: BenchContext, name: string): string {
 /** One line of the printed table (and one entry of the JSON). */
 export interface Row {
   section: string;
-  backend: BackendName | 'baseline';
+  /** `in-process`: measured without a server or store (the alerts section). */
+  backend: BackendName | 'baseline' | 'in-process';
   metric: string;
   value: number;
   unit: string;

@@ -24,6 +24,9 @@ import type { CallChange, CallFolder, CallStore, IngestResult, TenantStore } fro
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from 'pino';
 import type { RoomOwnership } from './ownership.ts';
+import type { WorkspaceSettings } from './settings.ts';
+import { AgentLabels, observeTelemetry } from './telemetry-metrics.ts';
+import { evaluateAlerts } from '../alerts/evaluate.ts';
 
 export type Clock = () => number;
 
@@ -67,6 +70,9 @@ export class CallService {
   private readonly knownWorkspaces = new Set<string>();
   /** Room ownership as LiveKit proves it (see ./ownership.ts); set by the composition root. */
   ownership: RoomOwnership | undefined;
+  /** Workspaces' alert rules and prices (see ./settings.ts); set by the composition root. Without it, no alerts. */
+  settings: WorkspaceSettings | undefined;
+  private readonly agentLabels = new AgentLabels();
 
   constructor(
     private readonly calls: CallStore,
@@ -81,10 +87,15 @@ export class CallService {
       apply: applyEvent,
       // Sentiment depends on the transcript and the transfer request alone: scored once per batch, and only
       // when a turn was added or a transfer was first requested.
-      finish: (before, after) => {
-        if (before && before.turnCount === after.turnCount && (before.transfer === null) === (after.transfer === null)) return after;
-        const s = this.analyzer.sentiment(after.transcript, { transferRequested: after.transfer !== null });
-        return { ...after, sentiment: s.label, sentimentScore: s.score, sentimentTrend: s.trend, sentimentSignals: s.signals };
+      finish: (before, after, now) => {
+        let call = after;
+        if (!before || before.turnCount !== after.turnCount || (before.transfer === null) !== (after.transfer === null)) {
+          const s = this.analyzer.sentiment(after.transcript, { transferRequested: after.transfer !== null });
+          call = { ...after, sentiment: s.label, sentimentScore: s.score, sentimentTrend: s.trend, sentimentSignals: s.signals };
+        }
+        // Alerts read the sentiment, so they come after it. The rules were loaded before the batch (see ingest).
+        const rules = this.settings?.peek(call.workspaceId)?.rules;
+        return rules ? evaluateAlerts(before, call, rules, now) : call;
       },
       frames: (changes, now) =>
         changes.flatMap((c) => {
@@ -100,8 +111,12 @@ export class CallService {
     events: readonly CallEvent[],
     source: 'agent' | 'livekit' | 'api',
   ): Promise<IngestResult> {
+    // Loaded before the fold, which is synchronous and reads them from memory; a store that cannot say does not
+    // stop the ingest (the last known rules, or none, apply).
+    await this.settings?.get(workspaceId).catch((err: unknown) => this.log.warn({ err, workspaceId }, 'alert rules unavailable'));
     const now = this.clock();
     const result = await this.calls.ingest(workspaceId, roomName, events, this.folder, now);
+    observeTelemetry(this.metrics, this.agentLabels, events, result);
     this.metrics.eventsIngested.inc({ source, result: 'applied' }, result.applied);
     this.metrics.eventsIngested.inc({ source, result: 'duplicate' }, result.duplicates);
     if (result.applied > 0) {
@@ -121,7 +136,8 @@ export class CallService {
    */
   private deltaOf(change: CallChange): CallDelta | undefined {
     if (this.described.has(change.after)) return this.described.get(change.after) ?? undefined;
-    const delta = describeChange(change.before, change.after);
+    const described = describeChange(change.before, change.after);
+    const delta = described && { ...described, prices: this.settings?.peek(change.after.workspaceId)?.prices ?? null };
     this.described.set(change.after, delta ?? null);
     return delta;
   }

@@ -13,7 +13,9 @@
  * Folding any permutation of the same events therefore gives the same call (a property test checks this).
  * A finished call stays finished: later events still enrich it (a late final turn) but never reopen it.
  */
+import { fire, type CallAlerts } from './alerts.ts';
 import type { CallEvent, EndReason, ParticipantKind, ParticipantRef, RoomRef, Role, TransferOutcome } from './events.ts';
+import { applyTelemetry, emptyTelemetry, type Telemetry } from './telemetry.ts';
 
 export type CallType = 'phone' | 'web';
 export type Sentiment = 'positive' | 'neutral' | 'negative';
@@ -77,6 +79,10 @@ export interface Call {
   humanTakeover?: Stamped<boolean> | null;
   /** The latest transfer attempt's outcome as LiveKit answered it. Optional for the same reason. */
   transferResult?: Stamped<TransferResult> | null;
+  /** The agent's live telemetry (domain/telemetry.ts). Optional: absent until the agent sends any. */
+  telemetry?: Telemetry;
+  /** Alerts fired on the call (domain/alerts.ts). Optional: absent until one fires. */
+  alerts?: CallAlerts;
 }
 
 export interface TransferResult {
@@ -225,7 +231,8 @@ function copyForUpdate(call: Call): Call {
 export function applyEvent(input: Call, event: CallEvent, now: number): Call {
   const call = copyForUpdate(input);
   call.firstEventAt = Math.min(call.firstEventAt, event.at);
-  call.lastActivityAt = Math.max(call.lastActivityAt, now);
+  // An alert is livecalls' own observation, not activity: it must not keep a silent call from going stale.
+  if (event.type !== 'alert_fired') call.lastActivityAt = Math.max(call.lastActivityAt, now);
   switch (event.type) {
     case 'room_started':
       mergeRoom(call, event.room, event);
@@ -245,6 +252,7 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
       break;
     case 'transcript':
       addTurn(call, { id: event.id, role: event.role, content: event.content, at: event.at });
+      if (event.interrupted || event.metrics) call.telemetry = applyTelemetry(call.telemetry ?? emptyTelemetry(), event);
       break;
     case 'transfer_requested':
       call.transfer = lww(call.transfer, event.reason, event.at, event.id);
@@ -266,6 +274,23 @@ export function applyEvent(input: Call, event: CallEvent, now: number): Call {
         { to: event.to, outcome: event.outcome, reason: event.reason },
         event.at,
         event.id,
+      );
+      break;
+    case 'agent_state':
+    case 'customer_state':
+    case 'false_interruption':
+    case 'tools_executed':
+    case 'usage':
+    case 'agent_error':
+    case 'session_closed':
+      call.telemetry = applyTelemetry(call.telemetry ?? emptyTelemetry(), event);
+      break;
+    case 'alert_fired':
+      call.alerts = fire(
+        call.id,
+        call.alerts,
+        { ruleId: event.ruleId, kind: event.kind, message: event.message, episode: event.episode },
+        event.at,
       );
       break;
   }

@@ -7,9 +7,12 @@
  * events that change nothing (a repeated participant_joined); only the before/after difference is news.
  * A call that was already ended is never news again (late events enrich the archive quietly).
  */
+import type { AlertRecord } from './alerts.ts';
 import { isActive, startedAt, type Call, type Sentiment, type Turn } from './call.ts';
+import type { Prices } from './telemetry-view.ts';
 
-export type ChangeAspect = 'transcript' | 'sentiment' | 'participants' | 'transfer' | 'customer' | 'agent' | 'takeover' | 'timing';
+export type ChangeAspect =
+  'transcript' | 'sentiment' | 'participants' | 'transfer' | 'customer' | 'agent' | 'takeover' | 'timing' | 'telemetry' | 'alerts';
 
 export interface CallDelta {
   /** The call as it is now. */
@@ -26,6 +29,20 @@ export interface CallDelta {
   transferRequested: boolean;
   /** The sentiment label moved (a new call starts at its own label, which is not a change). */
   sentimentChanged: { from: Sentiment; to: Sentiment } | null;
+  /** Alerts that fired or cleared with this batch, as they are now (a call's first batch included). */
+  alertChanges?: AlertRecord[];
+  /** The workspace's prices when the change was described: for the usage's estimated cost. */
+  prices?: Prices | null;
+}
+
+/** Alerts whose firing or clearing is news: not in `before`, or cleared since. */
+function alertChangesOf(before: Call | undefined, after: Call): AlertRecord[] {
+  if (!after.alerts || after.alerts === before?.alerts) return [];
+  const prior = new Map(before?.alerts?.list.map((a) => [a.id, a]));
+  return after.alerts.list.filter((a) => {
+    const was = prior.get(a.id);
+    return !was || was.clearedAt !== a.clearedAt;
+  });
 }
 
 function sameParticipants(a: Call, b: Call): boolean {
@@ -51,6 +68,7 @@ export function describeChange(before: Call | undefined, after: Call): CallDelta
   const newTurns = after.transcript.filter((t) => !known.has(t.id));
   const transferRequested = after.transfer !== null && (before?.transfer ?? null) === null;
   const sentimentChanged = before && before.sentiment !== after.sentiment ? { from: before.sentiment, to: after.sentiment } : null;
+  const alertChanges = alertChangesOf(before, after);
 
   const aspects: ChangeAspect[] = [];
   if (before && isActive(after)) {
@@ -68,7 +86,9 @@ export function describeChange(before: Call | undefined, after: Call): CallDelta
     if (stampChanged(before.agentName, after.agentName)) aspects.push('agent');
     if (stampChanged(before.humanTakeover, after.humanTakeover)) aspects.push('takeover');
     if (startedAt(before) !== startedAt(after)) aspects.push('timing');
+    if (before.telemetry !== after.telemetry) aspects.push('telemetry');
+    if (alertChanges.length > 0) aspects.push('alerts');
     if (aspects.length === 0) return undefined; // only the activity clock moved: not news
   }
-  return { call: after, started, ended, aspects, newTurns, transferRequested, sentimentChanged };
+  return { call: after, started, ended, aspects, newTurns, transferRequested, sentimentChanged, alertChanges };
 }

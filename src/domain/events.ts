@@ -45,7 +45,7 @@ export type CallEvent =
   | (Base & { type: 'participant_joined'; room: RoomRef | null; participant: ParticipantRef })
   | (Base & { type: 'participant_left'; room: RoomRef | null; participant: ParticipantRef })
   | (Base & { type: 'participant_connection_aborted'; room: RoomRef | null; participant: ParticipantRef })
-  | (Base & { type: 'transcript'; role: Role; content: string })
+  | (Base & { type: 'transcript'; role: Role; content: string; interrupted?: boolean; metrics?: TurnMetrics })
   | (Base & { type: 'transfer_requested'; reason: string })
   | (Base & { type: 'customer_info'; name: string | null; phone: string | null })
   | (Base & { type: 'call_ended'; reason: EndReason })
@@ -53,9 +53,51 @@ export type CallEvent =
   | (Base & { type: 'agent_muted'; identity: string })
   | (Base & { type: 'agent_unmuted'; identity: string })
   /** What LiveKit answered to a transfer of the phone caller (a SIP REFER). */
-  | (Base & { type: 'transfer_result'; to: string; outcome: TransferOutcome; reason: string | null });
+  | (Base & { type: 'transfer_result'; to: string; outcome: TransferOutcome; reason: string | null })
+  /** Agent telemetry (see domain/telemetry.ts). */
+  | (Base & { type: 'agent_state'; state: AgentState })
+  | (Base & { type: 'customer_state'; state: CustomerState })
+  | (Base & { type: 'false_interruption'; resumed: boolean | null })
+  | (Base & { type: 'tools_executed'; tools: ToolRun[] })
+  | (Base & { type: 'usage'; usage: Partial<UsageTotals> })
+  | (Base & { type: 'agent_error'; source: AgentErrorSource; message: string; recoverable: boolean })
+  | (Base & { type: 'session_closed'; reason: string })
+  /**
+   * A time-based alert rule's condition held (the periodic evaluator saw it). Its id is derived from the call,
+   * the rule and the episode, so instances that all see it record it once.
+   */
+  | (Base & { type: 'alert_fired'; callId: string; ruleId: string; kind: string; message: string; episode: number });
 
 export type CallEventType = CallEvent['type'];
+
+export type AgentState = 'initializing' | 'idle' | 'listening' | 'thinking' | 'speaking';
+export type CustomerState = 'speaking' | 'listening' | 'away';
+export type AgentErrorSource = 'llm' | 'stt' | 'tts' | 'realtime' | 'other';
+
+/** Per-turn latencies the agent measured, ms. Agent turns usually carry e2e/llm/tts, customer turns the rest. */
+export interface TurnMetrics {
+  e2eMs?: number;
+  llmTtftMs?: number;
+  ttsTtfbMs?: number;
+  endOfTurnDelayMs?: number;
+  transcriptionDelayMs?: number;
+}
+
+export interface ToolRun {
+  name: string;
+  ok: boolean;
+  durationMs: number | null;
+  error: string | null;
+}
+
+/** Session totals so far: cumulative, so the largest value seen is the latest. */
+export interface UsageTotals {
+  llmPromptTokens: number;
+  llmCompletionTokens: number;
+  llmCachedTokens: number;
+  ttsCharacters: number;
+  sttSeconds: number;
+}
 
 /**
  * Why a call is no longer active. `reconciled`: LiveKit no longer listed the room. `not_owner`: the call was

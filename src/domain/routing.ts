@@ -8,7 +8,7 @@
  *  - an event without a sid goes to the active call, else to the last ended call if it happened before that
  *    call ended (plus a grace for clock skew between the agent worker and LiveKit: a late final turn);
  *    otherwise it starts a new call (an agent speaking before `room_started` arrives).
- * Nothing reopens a finished call.
+ * Nothing reopens a finished call. An alert goes to the active call it names, or nowhere.
  */
 import { roomSidOf, type CallEvent } from './events.ts';
 import type { Call } from './call.ts';
@@ -28,6 +28,8 @@ export interface RoomCalls {
 export type Route = { kind: 'existing'; call: Call } | { kind: 'new'; supersede: Call | undefined } | { kind: 'drop' };
 
 export function routeEvent(calls: RoomCalls, event: CallEvent): Route {
+  // An alert names its call: it never lands on another call of the room name, nor starts one.
+  if (event.type === 'alert_fired') return calls.active?.id === event.callId ? { kind: 'existing', call: calls.active } : { kind: 'drop' };
   const sid = roomSidOf(event);
   if (sid) {
     if (calls.bySid) return { kind: 'existing', call: calls.bySid };

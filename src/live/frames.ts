@@ -1,11 +1,14 @@
 /**
  * What the live stream says about a committed change. Every frame carries the call's full list item, so a
  * client that applies a frame twice, or applies a frame its snapshot already reflects, ends up right.
+ * The agent's telemetry (state, latency, usage, alerts...) travels beside the item, never inside it: the
+ * item keeps the reference's shape.
  */
 import type { CallDelta } from '../domain/changes.ts';
+import { alertView, telemetryView } from '../domain/telemetry-view.ts';
 import { iso, sentimentDetail, toActiveCallItem } from '../domain/view.ts';
 
-export type StreamEvent = 'snapshot' | 'call.started' | 'call.updated' | 'call.ended' | 'overflow';
+export type StreamEvent = 'snapshot' | 'call.started' | 'call.updated' | 'call.ended' | 'call.alert' | 'overflow';
 
 export interface Frame {
   event: StreamEvent;
@@ -17,13 +20,21 @@ export interface Frame {
 export function framesOf(delta: CallDelta, now: number): Frame[] {
   const timestamp = iso(now);
   const call = toActiveCallItem(delta.call, now);
+  const telemetry = telemetryView(delta.call, delta.prices);
   const frames: Frame[] = [];
-  if (delta.started) frames.push({ event: 'call.started', data: JSON.stringify({ call, timestamp }) });
+  if (delta.started) frames.push({ event: 'call.started', data: JSON.stringify({ call, ...telemetry, timestamp }) });
   if (!delta.started && !delta.ended && delta.aspects.length > 0) {
     const newTurns = delta.newTurns.map((t) => ({ role: t.role, content: t.content, at: iso(t.at) }));
     // The list item keeps the reference's shape; the sentiment's score, trend and signals travel beside it.
     const sentiment = sentimentDetail(delta.call);
-    frames.push({ event: 'call.updated', data: JSON.stringify({ call, ...sentiment, changes: delta.aspects, newTurns, timestamp }) });
+    frames.push({
+      event: 'call.updated',
+      data: JSON.stringify({ call, ...sentiment, ...telemetry, changes: delta.aspects, newTurns, timestamp }),
+    });
+  }
+  for (const alert of delta.alertChanges ?? []) {
+    const data = { callId: delta.call.id, roomName: delta.call.roomName, alert: alertView(alert), item: call, timestamp };
+    frames.push({ event: 'call.alert', data: JSON.stringify(data) });
   }
   if (delta.ended) {
     const endedAt = iso(delta.call.endedAt ?? now);
@@ -31,7 +42,7 @@ export function framesOf(delta: CallDelta, now: number): Frame[] {
     const ended = { ...call, status: 'ended' as const };
     frames.push({
       event: 'call.ended',
-      data: JSON.stringify({ call: ended, endedAt, endReason: delta.call.endReason ?? 'unknown', timestamp }),
+      data: JSON.stringify({ call: ended, ...telemetry, endedAt, endReason: delta.call.endReason ?? 'unknown', timestamp }),
     });
   }
   return frames;

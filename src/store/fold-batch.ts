@@ -83,6 +83,6 @@ export function foldBatch(
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
   const finish = folder.finish;
-  const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after) } : c));
+  const changes = [...touched.values()].map((c) => (finish ? { before: c.before, after: finish(c.before, c.after, now) } : c));
   return { applied: appliedIds.length, duplicates, changes, appliedIds, turns };
 }

@@ -4,6 +4,8 @@
  * are handed (domain + sentiment), so every backend folds events the same way.
  */
 import type { Redis } from 'ioredis';
+import type { AlertRule, AlertRuleSet } from '../alerts/rules.ts';
+import type { Prices } from '../domain/telemetry-view.ts';
 import type { Call, Turn } from '../domain/call.ts';
 import type { CallEvent } from '../domain/events.ts';
 import type { ListView } from '../domain/view.ts';
@@ -59,6 +61,16 @@ export interface TenantStore {
   revokeKey(keyId: string, now: number): Promise<boolean>;
   /** The key's record when `apiKey` is a valid, unrevoked key (hash compared in constant time). */
   verifyKey(apiKey: string): Promise<ApiKeyRecord | undefined>;
+  /** The workspace's alert rules; `{version: 0, rules: []}` before it saved any. */
+  getAlertRules(workspaceId: string): Promise<AlertRuleSet>;
+  /**
+   * Replaces the workspace's alert rules and bumps the version, atomically. With `expectedVersion`, only when
+   * the stored version is that one (0: none saved yet); otherwise nothing is written and the answer is undefined.
+   */
+  putAlertRules(workspaceId: string, rules: readonly AlertRule[], expectedVersion?: number): Promise<AlertRuleSet | undefined>;
+  /** The workspace's prices; null when it set none. */
+  getPrices(workspaceId: string): Promise<Prices | null>;
+  putPrices(workspaceId: string, prices: Prices): Promise<void>;
 }
 
 /** How events become call state; supplied by the service layer so all backends fold identically. */
@@ -70,7 +82,7 @@ export interface CallFolder {
    * it was before the batch: for what depends only on the final state (sentiment), so a batch of 20 turns
    * scores the conversation once rather than 20 times.
    */
-  finish?(before: Call | undefined, after: Call): Call;
+  finish?(before: Call | undefined, after: Call, now: number): Call;
   /**
    * The live feed's frames for a committed batch's changes. The store appends them to the feed as part of
    * the commit (Redis: in the same script; embedded: before anything else can commit), so the feed's order
@@ -89,6 +101,8 @@ export interface IngestResult {
   duplicates: number;
   /** Calls changed by the batch, each once, with its state before and after. */
   changes: CallChange[];
+  /** Ids of the events applied (not duplicates): what per-event metrics count, once each. */
+  appliedIds?: readonly string[];
 }
 
 export interface CallStore {
@@ -234,7 +248,7 @@ export interface Stores {
 }
 
 /** What a workspace can subscribe a webhook endpoint to. */
-export type WebhookEventType = 'call.started' | 'call.ended' | 'call.transfer_requested' | 'call.sentiment_changed';
+export type WebhookEventType = 'call.started' | 'call.ended' | 'call.transfer_requested' | 'call.sentiment_changed' | 'call.alert';
 
 /** An HTTPS endpoint a workspace registered for outgoing webhooks. */
 export interface WebhookEndpoint {

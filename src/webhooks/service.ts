@@ -19,7 +19,7 @@ import type { CallDelta } from '../domain/changes.ts';
 import type { Metrics } from '../metrics.ts';
 import type { CallStore, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookMessage, WebhookStore } from '../store/types.ts';
 import { Backlog } from './backlog.ts';
-import { buildMessage, eventTypesOf } from './events.ts';
+import { buildMessage, newsOf } from './events.ts';
 import { newSigningSecret } from './signing.ts';
 import { DeliveryWorker } from './worker.ts';
 
@@ -124,7 +124,7 @@ export class WebhookService {
 
   /** Registered with `CallService.onChange`: turns committed news into outbox rows. Never throws. */
   readonly onChange: ChangeListener = async (workspaceId, deltas, now) => {
-    const news: News[] = deltas.flatMap((delta) => eventTypesOf(delta).map((type) => ({ workspaceId, type, delta, now })));
+    const news: News[] = deltas.flatMap((delta) => newsOf(delta).map((n) => ({ workspaceId, type: n.type, delta: n.delta, now })));
     if (news.length === 0) return;
     if (this.backlog.size > 0) {
       // The outbox failed a moment ago: queue behind what it has not taken yet rather than make this ingest

@@ -9,6 +9,7 @@ import type { CallEvent, RoomRef } from '../../src/domain/events.ts';
 import { AppError } from '../../src/errors.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { serviceFor } from '../helpers/service.ts';
+import { settingsContract } from './settings.contract.ts';
 
 export interface Backend {
   /** Opens the backend at `place` (the same place = the same data). */
@@ -206,6 +207,13 @@ export function storeContract(name: string, backend: Backend): void {
       const second = await open(first.place);
       expect(await second.stores.tryLease('job', 'a', 1000, T0 + 2000)).toBe(false);
       expect(await second.stores.tryLease('job', 'b', 1000, T0 + 2000)).toBe(true);
+    });
+
+    settingsContract(open, async (place) => {
+      opened.splice(0);
+      const stores = await backend.open(place);
+      opened.push({ stores, place });
+      return stores;
     });
 
     describe('room ownership registry', () => {

@@ -23,6 +23,8 @@ describe('OpenAPI and health', () => {
       '/v2/api/active-calls/{roomName}/end-call',
       '/v2/api/active-calls/{roomName}/events',
       '/v2/api/calls/{id}',
+      '/v2/api/alert-rules',
+      '/v2/api/prices',
       '/webhooks/livekit',
     ]) {
       expect(doc.paths[path], path).toBeDefined();
@@ -33,6 +35,11 @@ describe('OpenAPI and health', () => {
     expect(room.schema.pattern).toBeDefined();
     const events = doc.paths['/v2/api/active-calls/{roomName}/events'].post.requestBody.content['application/json'].schema;
     expect(JSON.stringify(events)).toContain('transfer_requested');
+    for (const type of ['agent_state', 'customer_state', 'false_interruption', 'tools_executed', 'usage', 'agent_error', 'session_closed'])
+      expect(JSON.stringify(events), type).toContain(type);
+    const call = doc.paths['/v2/api/calls/{id}'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(call.properties)).toEqual(expect.arrayContaining(['agentState', 'latency', 'usage', 'alerts']));
+    expect(doc.paths['/v2/api/alert-rules'].put.responses['409']).toBeDefined();
     expect(doc.paths['/v2/api/active-calls/{roomName}/end-call'].post.responses['503']).toBeDefined();
   });
 

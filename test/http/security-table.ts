@@ -73,14 +73,18 @@ export type RouteId =
   | 'webhookList'
   | 'webhookGet'
   | 'webhookDelete'
-  | 'webhookDeliveries';
+  | 'webhookDeliveries'
+  | 'alertRulesGet'
+  | 'alertRulesPut'
+  | 'pricesGet'
+  | 'pricesPut';
 
 /** What a route is aimed at: a call's room, a call id, a webhook endpoint id, or nothing (workspace-wide). */
 export type Target = 'room' | 'callId' | 'endpoint' | 'workspace';
 
 export interface RouteSpec {
   id: RouteId;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** As in the OpenAPI document: `{roomName}`, `{id}`. */
   path: string;
   /** Extra query, shown in the table. */
@@ -161,6 +165,24 @@ export const ROUTES: readonly RouteSpec[] = [
   { id: 'webhookGet', method: 'GET', path: '/v2/api/webhooks/{id}', transport: 'http', target: 'endpoint' },
   { id: 'webhookDelete', method: 'DELETE', path: '/v2/api/webhooks/{id}', transport: 'http', target: 'endpoint' },
   { id: 'webhookDeliveries', method: 'GET', path: '/v2/api/webhooks/{id}/deliveries', transport: 'http', target: 'endpoint' },
+  { id: 'alertRulesGet', method: 'GET', path: '/v2/api/alert-rules', transport: 'http', target: 'workspace' },
+  {
+    id: 'alertRulesPut',
+    method: 'PUT',
+    path: '/v2/api/alert-rules',
+    transport: 'http',
+    target: 'workspace',
+    body: () => ({ rules: [{ id: 'slow', kind: 'latency_p95', ms: 1500, turns: 5 }] }),
+  },
+  { id: 'pricesGet', method: 'GET', path: '/v2/api/prices', transport: 'http', target: 'workspace' },
+  {
+    id: 'pricesPut',
+    method: 'PUT',
+    path: '/v2/api/prices',
+    transport: 'http',
+    target: 'workspace',
+    body: () => ({ llmPromptPer1k: 0.01 }),
+  },
 ];
 
 /**
@@ -204,6 +226,10 @@ export const EXPECTED: Readonly<Record<RouteId, Partial<Record<CaseId, Expected>
   webhookGet: { owner: 200, ...AUTH, otherWorkspaceRoom: 404 },
   webhookDelete: { owner: 204, ...AUTH, otherWorkspaceRoom: 404 },
   webhookDeliveries: { owner: 200, ...AUTH, otherWorkspaceRoom: 404 },
+  alertRulesGet: { owner: 200, ...AUTH },
+  alertRulesPut: { owner: 200, ...AUTH },
+  pricesGet: { owner: 200, ...AUTH },
+  pricesPut: { owner: 200, ...AUTH },
 };
 
 /** Agent events signed as LiveKit signs (a JWT with the API secret, `sha256` of the body), not an API key. */

@@ -1,5 +1,6 @@
 /**
- * GET /v2/api/calls/{id}: any call of the workspace by id, active or ended, with its full transcript.
+ * GET /v2/api/calls/{id}: any call of the workspace by id, active or ended, with its full transcript and the
+ * agent's telemetry and alerts.
  * Follows the reference's call-history record where it can (startTime/endTime in epoch seconds).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -9,6 +10,8 @@ import { agentName, customerName, customerPhone, durationSeconds, iso } from '..
 import { AppError } from '../../errors.ts';
 import { authOf } from '../auth.ts';
 import { apiHeadersSchema, errorResponses, sentimentSchema } from '../schemas.ts';
+import { telemetrySchema } from '../telemetry-schema.ts';
+import { telemetryView } from '../../domain/telemetry-view.ts';
 import type { Services } from '../../services.ts';
 
 const callRecordSchema = z.object({
@@ -40,6 +43,7 @@ const callRecordSchema = z.object({
     .describe('the latest transfer of the caller through the API, as LiveKit answered it'),
   summary: z.string(),
   transcript: z.array(z.object({ role: z.enum(['agent', 'customer']), content: z.string(), createdAt: z.string() })),
+  ...telemetrySchema,
 });
 
 export function callsRoutes(services: Services): FastifyPluginAsyncZod {
@@ -60,6 +64,7 @@ export function callsRoutes(services: Services): FastifyPluginAsyncZod {
         const call = await services.stores.calls.getCall(workspaceId, request.params.id);
         if (!call) throw new AppError('not_found', 'no such call');
         const transcript = await services.stores.calls.transcript(workspaceId, call.id);
+        const { prices } = await services.settings.get(workspaceId);
         return {
           id: call.id,
           roomName: call.roomName,
@@ -79,6 +84,7 @@ export function callsRoutes(services: Services): FastifyPluginAsyncZod {
           transfer: call.transferResult ? { ...call.transferResult.value, at: iso(call.transferResult.at) } : null,
           summary: services.analyzer.insights(transcript).summary,
           transcript: transcript.map((t) => ({ role: t.role, content: t.content, createdAt: iso(t.at) })),
+          ...telemetryView(call, prices),
         };
       },
     );

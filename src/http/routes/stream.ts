@@ -95,7 +95,7 @@ export function streamRoutes(services: Services): FastifyPluginAsyncZod {
       }
     };
     const description =
-      'Frames: `snapshot` (the list response), `call.started`, `call.updated` (with `changes` and `newTurns`), `call.ended`, `overflow`. ' +
+      'Frames: `snapshot` (the list response), `call.started`, `call.updated` (with `changes` and `newTurns`), `call.ended` (each with the agent telemetry beside the list item), `call.alert` (an alert fired or cleared), `overflow`. ' +
       'Authenticate with the API key headers or `?token=` from POST /v2/api/stream-tokens. Resume with `Last-Event-ID` or `?lastEventId=`. See docs/live-stream.md.';
 
     app.get(

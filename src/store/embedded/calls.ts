@@ -122,7 +122,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       for (const { after } of folded.changes) write(after);
       for (const { callId, turn } of folded.turns) insertTurn.run(callId, turn.id, turn.role, turn.content, turn.at);
       if (archive) for (const { after } of folded.changes) if (!isActive(after)) insertPending.run(after.id);
-      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
+      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes, appliedIds: folded.appliedIds };
     },
   );
 

@@ -128,6 +128,9 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE workspaces ADD COLUMN livekit_key TEXT;
    ALTER TABLE workspaces ADD COLUMN livekit_secret TEXT;
    CREATE INDEX workspaces_livekit_key ON workspaces(livekit_key) WHERE livekit_key IS NOT NULL;`,
+  // A workspace's alert rules (versioned: a save names the version it replaces) and its prices.
+  `CREATE TABLE alert_rules (workspace_id TEXT PRIMARY KEY, version INTEGER NOT NULL, rules TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE workspace_prices (workspace_id TEXT PRIMARY KEY, prices TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, StoredLiveKitProject, TenantStore, Workspace } from '../types.ts';
 import { AppError } from '../../errors.ts';
 import { groupProjects } from '../projects.ts';
+import { createEmbeddedSettings } from './settings.ts';
 import { hashKey, newApiKey, newKeyId, newWorkspaceId, parseKeyId, sameHash } from '../keys.ts';
 
 interface KeyRow {
@@ -48,6 +49,7 @@ export function createEmbeddedTenants(db: Database.Database): TenantStore {
   const updateProject = db.prepare('UPDATE workspaces SET livekit_url = ?, livekit_key = ?, livekit_secret = ? WHERE id = ?');
 
   return {
+    ...createEmbeddedSettings(db),
     async createWorkspace(name, now): Promise<Workspace> {
       const ws = { id: newWorkspaceId(), name, createdAt: now };
       insertWorkspace.run(ws.id, ws.name, ws.createdAt);

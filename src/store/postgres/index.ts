@@ -13,6 +13,7 @@ import { groupProjects } from '../projects.ts';
 import type { ApiKeyRecord, ArchiveStore, StoredLiveKitProject, TenantStore, WebhookStore } from '../types.ts';
 import { guard, pgOutage } from '../unavailable.ts';
 import { migrate } from './migrate.ts';
+import { createPostgresSettings } from './settings.ts';
 import { createPostgresWebhooks } from './webhooks.ts';
 
 /**
@@ -76,6 +77,7 @@ export async function openPostgres(url: string, log?: Logger, timeoutMs = 2_000)
     });
 
   const tenants: TenantStore = {
+    ...createPostgresSettings(pool),
     async listWorkspaces() {
       const rows = (await q<ProjectRow>('SELECT * FROM workspaces ORDER BY created_at, id')).rows;
       return rows.map((row) => {

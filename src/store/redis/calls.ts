@@ -201,7 +201,7 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       for (const { after } of folded.changes) {
         if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
       }
-      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes };
+      return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes, appliedIds: folded.appliedIds };
     }
     // Overload, not a bug: the same batch succeeds once the room is quieter.
     throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);

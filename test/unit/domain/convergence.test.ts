@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { CallEvent, RoomRef } from '../../../src/domain/events.ts';
+import { telemetryView } from '../../../src/domain/telemetry-view.ts';
 import { toActiveCallDetails, toActiveCallItem } from '../../../src/domain/view.ts';
 import { createEmbeddedStores } from '../../../src/store/embedded/index.ts';
 import { tempDir } from '../../helpers/app.ts';
@@ -39,6 +40,9 @@ const callEvents = fc
     // Supervisor actions: a takeover, possibly given back later, and a transfer's outcome.
     takeover: fc.constantFrom('none', 'muted', 'muted-then-restored'),
     transferResult: fc.constantFrom('none', 'accepted', 'failed-then-accepted'),
+    // The agent's telemetry: states, cumulative usage (an older total may arrive last), errors, tools, a close.
+    telemetry: fc.boolean(),
+    closed: fc.boolean(),
   })
   .map((s) => {
     const ev: CallEvent[] = [{ type: 'room_started', id: 'lk:EV_start', at: T0, room: ROOM }];
@@ -57,8 +61,44 @@ const callEvents = fc
       ev.push({ type: 'participant_joined', id: 'lk:EV_j_target', at: T0 + 10_000, room: ROOM, participant: target });
     }
     s.turns.forEach(([role, content], i) =>
-      ev.push({ type: 'transcript', id: `agent:call-prop:t${i}`, at: T0 + 3000 + i * 1000, role, content }),
+      ev.push({
+        type: 'transcript',
+        id: `agent:call-prop:t${i}`,
+        at: T0 + 3000 + i * 1000,
+        role,
+        content,
+        ...(s.telemetry && role === 'agent'
+          ? { interrupted: i % 3 === 0, metrics: { e2eMs: 700 + ((i * 379) % 900), llmTtftMs: 200 + i } }
+          : {}),
+        ...(s.telemetry && role === 'customer' ? { metrics: { endOfTurnDelayMs: 300 + i } } : {}),
+      }),
     );
+    if (s.telemetry) {
+      const at = (k: number) => T0 + 3500 + k * 700;
+      ev.push({ type: 'agent_state', id: 'agent:call-prop:as1', at: at(1), state: 'thinking' });
+      ev.push({ type: 'agent_state', id: 'agent:call-prop:as2', at: at(2), state: 'speaking' });
+      ev.push({ type: 'customer_state', id: 'agent:call-prop:cs1', at: at(1), state: 'speaking' });
+      ev.push({ type: 'customer_state', id: 'agent:call-prop:cs2', at: at(3), state: 'listening' });
+      ev.push({ type: 'usage', id: 'agent:call-prop:u1', at: at(2), usage: { llmPromptTokens: 100, ttsCharacters: 40 } });
+      ev.push({
+        type: 'usage',
+        id: 'agent:call-prop:u2',
+        at: at(4),
+        usage: { llmPromptTokens: 250, llmCompletionTokens: 60, sttSeconds: 12.5 },
+      });
+      ev.push({ type: 'agent_error', id: 'agent:call-prop:e1', at: at(3), source: 'tts', message: 'timeout', recoverable: true });
+      ev.push({ type: 'false_interruption', id: 'agent:call-prop:fi', at: at(3), resumed: true });
+      ev.push({
+        type: 'tools_executed',
+        id: 'agent:call-prop:tl',
+        at: at(2),
+        tools: [
+          { name: 'lookup', ok: true, durationMs: 40, error: null },
+          { name: 'book', ok: false, durationMs: null, error: 'no slots' },
+        ],
+      });
+    }
+    if (s.closed) ev.push({ type: 'session_closed', id: 'agent:call-prop:closed', at: T0 + 25_000, reason: 'participant_disconnected' });
     if (s.transfer) ev.push({ type: 'transfer_requested', id: 'agent:call-prop:tr', at: T0 + 4500, reason: 'asked for a human' });
     if (s.info) ev.push({ type: 'customer_info', id: 'agent:call-prop:ci', at: T0 + 2500, name: 'Pat', phone: null });
     if (s.callerLeaves) {
@@ -125,6 +165,7 @@ async function fold(order: readonly CallEvent[], batch: number): Promise<unknown
       sentiment: call.sentimentScore,
       humanTakeover: call.humanTakeover?.value ?? false,
       transferResult: call.transferResult?.value ?? null,
+      telemetry: telemetryView(call, { currency: 'USD', llmPromptPer1k: 0.5 }),
     };
   } finally {
     await stores.close();

@@ -1,0 +1,138 @@
+/**
+ * A workspace's alert rules: their wire shape (validated here, once, when a workspace saves them) and their
+ * compiled form (phrases normalised, patterns compiled to linear-time matchers, see ./pattern.ts).
+ */
+import { z } from 'zod';
+import { TREND_LENGTH } from '../analysis/sentiment.ts';
+import { isStorableText } from '../domain/limits.ts';
+import { MAX_SAMPLES } from '../domain/telemetry.ts';
+import { compilePattern, MAX_PATTERN_LENGTH, PatternError, type Matcher } from './pattern.ts';
+
+export const MAX_RULES = 50;
+
+const base = {
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/, 'rule id may contain letters, digits and . _ -'),
+  enabled: z.boolean().default(true),
+};
+
+const phraseText = z.string().trim().min(1).max(200).refine(isStorableText, 'text may not contain NUL characters or unpaired surrogates');
+
+export const alertRuleSchema = z.discriminatedUnion('kind', [
+  z.object({ ...base, kind: z.literal('dead_air'), seconds: z.number().int().min(1).max(3_600) }).strict(),
+  z
+    .object({
+      ...base,
+      kind: z.literal('latency_p95'),
+      ms: z.number().int().min(1).max(600_000),
+      turns: z.number().int().min(1).max(MAX_SAMPLES),
+    })
+    .strict(),
+  z.object({ ...base, kind: z.literal('agent_error'), count: z.number().int().min(1).max(1_000) }).strict(),
+  z.object({ ...base, kind: z.literal('negative_streak'), turns: z.number().int().min(1).max(TREND_LENGTH) }).strict(),
+  z.object({ ...base, kind: z.literal('human_requested') }).strict(),
+  z
+    .object({
+      ...base,
+      kind: z.literal('phrase'),
+      side: z.enum(['agent', 'customer', 'any']),
+      text: phraseText.optional(),
+      pattern: z
+        .string()
+        .min(1)
+        .max(MAX_PATTERN_LENGTH)
+        .superRefine((p, ctx) => {
+          try {
+            compilePattern(p);
+          } catch (err) {
+            if (!(err instanceof PatternError)) throw err;
+            ctx.addIssue({ code: 'custom', message: `pattern: ${err.message}` });
+          }
+        })
+        .optional(),
+    })
+    .strict()
+    .refine((r) => (r.text === undefined) !== (r.pattern === undefined), {
+      message: 'a phrase rule has text or pattern (one of them)',
+      path: ['text'],
+    }),
+  z.object({ ...base, kind: z.literal('long_call'), seconds: z.number().int().min(1).max(86_400) }).strict(),
+]);
+
+export type AlertRule = z.infer<typeof alertRuleSchema>;
+export type AlertKind = AlertRule['kind'];
+
+export const alertRulesSchema = z
+  .array(alertRuleSchema)
+  .max(MAX_RULES)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', message: `duplicate rule id "${r.id}"`, path: [i, 'id'] });
+      seen.add(r.id);
+    });
+  });
+
+export interface AlertRuleSet {
+  /** 0 before the workspace ever saved rules. */
+  version: number;
+  rules: AlertRule[];
+}
+
+/** Words of a text, lower case, single-spaced: what phrase rules compare. */
+export function normalize(text: string): string {
+  return ` ${text
+    .toLowerCase()
+    .replace(/[\u2018\u2019]/g, "'")
+    .split(/[^\p{L}\p{N}']+/u)
+    .filter(Boolean)
+    .join(' ')} `;
+}
+
+/** A turn's text prepared once for every phrase rule that reads it. */
+export interface PreparedText {
+  lower: string;
+  /** `normalize(text)`, computed on first use. */
+  words(): string;
+}
+
+export function prepareText(text: string): PreparedText {
+  const lower = text.toLowerCase();
+  let words: string | undefined;
+  return { lower, words: () => (words ??= normalize(text)) };
+}
+
+export type CompiledRule = AlertRule & {
+  /** phrase rules: does this turn's text match (whole words of `text`, or the pattern)? */
+  matches?: (text: PreparedText) => boolean;
+};
+
+export interface CompiledRules {
+  version: number;
+  /** Enabled rules only. */
+  rules: CompiledRule[];
+  /** Some enabled rule depends on time passing (dead air, long call): the periodic evaluator looks at the workspace. */
+  timeBased: boolean;
+}
+
+export function compileRules(set: AlertRuleSet): CompiledRules {
+  const rules = set.rules
+    .filter((r) => r.enabled)
+    .map((r): CompiledRule => {
+      if (r.kind !== 'phrase') return r;
+      if (r.pattern !== undefined) {
+        const matcher: Matcher = compilePattern(r.pattern);
+        return { ...r, matches: (text) => matcher.testLower(text.lower) };
+      }
+      const needle = normalize(r.text ?? '');
+      // Cheap first: the words cannot be there unless their letters are (the lower-cased text holds them in order).
+      const first = needle.trim().split(' ')[0] ?? '';
+      return { ...r, matches: (text) => text.lower.includes(first) && text.words().includes(needle) };
+    });
+  return { version: set.version, rules, timeBased: rules.some((r) => r.kind === 'dead_air' || r.kind === 'long_call') };
+}
+
+export const NO_RULES: CompiledRules = { version: 0, rules: [], timeBased: false };
