@@ -2,7 +2,8 @@
  * End to end: a real AgentSession (FakeLLM, no LiveKit server, no audio) with attachLivecalls, posting to a
  * real livecalls server process that verifies the worker's LiveKit signature. The room is one LiveKit has not
  * told livecalls about (no webhooks here), so the bridge names the workspace from the job's room metadata
- * (`x-workspace-id`), as an agent worker does before the room_started webhook lands.
+ * (`x-workspace-id`), as an agent worker does before the room_started webhook lands. The call's details
+ * then show what the bridge sent, as livecalls folds it (agent state, latency, tools, errors, usage).
  */
 import { rmSync } from 'node:fs';
 import { initializeLogger, type voice } from '@livekit/agents';
@@ -12,7 +13,27 @@ import { tempDir } from '../../../test/helpers/app.ts';
 import { startServer, type ServerProcess } from '../../../test/helpers/server-process.ts';
 import { attachLivecalls } from '../src/attach.ts';
 import { roomSigner } from '../src/sign.ts';
-import { startSession } from './helpers/agent.ts';
+import { startSession, USAGE_PER_REPLY } from './helpers/agent.ts';
+
+type Stat = { last: number; p50: number; p95: number } | null;
+interface CallTelemetry {
+  transcript: unknown[];
+  agentState: string | null;
+  customerState: string | null;
+  latency: { turns: number; e2e: Stat; llmTtft: Stat; ttsTtfb: Stat; endOfTurnDelay: Stat; transcriptionDelay: Stat };
+  interruptions: { count: number; false: number };
+  usage: {
+    llmPromptTokens: number;
+    llmCompletionTokens: number;
+    llmCachedTokens: number;
+    ttsCharacters: number;
+    sttSeconds: number;
+    estimatedCost: number | null;
+    currency: string | null;
+  };
+  errors: { count: number; recent: { source: string; message: string; recoverable: boolean }[] };
+  tools: { count: number; failed: number; recent: { name: string; ok: boolean; durationMs: number | null }[] };
+}
 
 const KEY = 'bridge-e2e-key';
 const SECRET = 'bridge-e2e-secret-0123456789abcdefghijkl';
@@ -104,6 +125,71 @@ describe('a LiveKit agent session feeding livecalls', () => {
     } finally {
       await closeQuietly(session);
     }
+  });
+
+  it('shows its telemetry in the call details: agent state, latency, tools, usage with its cost, errors, close', async () => {
+    const roomName = `telemetry-${Date.now().toString(36)}`;
+    const prices = await fetch(`${server.url}/v2/api/prices`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ currency: 'USD', llmPromptPer1k: 1, llmCompletionPer1k: 2 }),
+    });
+    expect(prices.status).toBe(200);
+    const { session, model } = await startSession();
+    const ctx = {
+      room: { name: roomName },
+      job: { room: { name: roomName, sid: 'RM_telemetry', metadata: JSON.stringify({ workspaceId }) } },
+    };
+    const bridge = attachLivecalls(session, ctx, { url: server.url, apiKey: KEY, apiSecret: SECRET, logger: quiet });
+    let callId: string | undefined;
+    try {
+      await session.run({ userInput: 'Hello, I need to move my appointment' }).wait();
+      await session.run({ userInput: 'Monday please' }).wait();
+      model.emit('error', {
+        type: 'llm_error',
+        timestamp: Date.now(),
+        label: 'fake-llm',
+        error: new Error('429 Too Many Requests'),
+        recoverable: true,
+      });
+      await bridge.flush(10_000);
+
+      const list = await get<{ data: { id: string; roomName: string }[] }>('/v2/api/active-calls');
+      callId = list.data.find((c) => c.roomName === roomName)!.id;
+      const live = await get<CallTelemetry>(`/v2/api/calls/${callId}`);
+      expect(live.transcript).toHaveLength(4);
+      expect(live.agentState).toBe('listening');
+      expect(live.customerState).toBeNull(); // text turns: no voice activity, no caller state
+      // Both agent replies carried the LLM's time to first token (FakeLLM waits 120 ms, then 80 ms, before it).
+      expect(live.latency.turns).toBe(2);
+      expect(live.latency.llmTtft).toMatchObject({
+        last: expect.any(Number) as number,
+        p50: expect.any(Number) as number,
+        p95: expect.any(Number) as number,
+      });
+      expect(live.latency.llmTtft!.p95).toBeGreaterThanOrEqual(100);
+      expect(live.latency.e2e).toBeNull(); // needs the caller's end of speech, from audio
+      expect(live.interruptions).toEqual({ count: 0, false: 0 });
+      expect(live.tools).toMatchObject({ count: 1, failed: 1, recent: [{ name: 'book', ok: false }] });
+      expect(live.errors).toMatchObject({
+        count: 1,
+        recent: [{ source: 'llm', message: 'fake-llm: 429 Too Many Requests', recoverable: true }],
+      });
+      // Three model calls, each reporting USAGE_PER_REPLY: 120 prompt and 27 completion tokens at 1 and 2 USD per 1,000.
+      expect(live.usage).toMatchObject({
+        llmPromptTokens: 3 * USAGE_PER_REPLY.promptTokens,
+        llmCompletionTokens: 3 * USAGE_PER_REPLY.completionTokens,
+        llmCachedTokens: 3 * USAGE_PER_REPLY.promptCachedTokens,
+        currency: 'USD',
+      });
+      expect(live.usage.estimatedCost).toBeCloseTo((3 * 40 * 1 + 3 * 9 * 2) / 1000, 6);
+    } finally {
+      await closeQuietly(session);
+    }
+    await bridge.flush(10_000); // the close event began it; wait for it to end
+    expect(bridge.stats()).toMatchObject({ failed: 0, dropped: 0, rejected: 0, queued: 0 });
+    const closed = await get<CallTelemetry>(`/v2/api/calls/${callId ?? 'none'}`);
+    expect(closed.agentState).toBe('closed');
   });
 });
 
