@@ -51,8 +51,10 @@ export class WorkspaceSettings {
   /** Records what this instance just saved. */
   setRules(workspaceId: string, set: AlertRuleSet): void {
     const hit = this.entries.get(workspaceId);
-    if (hit && hit.rules.version > set.version) return;
-    this.store(workspaceId, { rules: compileRules(set), prices: hit?.prices ?? null }, hit !== undefined);
+    // Not known here yet: the next read loads rules and prices together (caching the rules alone would
+    // stand in "no prices" for the workspace's real ones until the entry expires).
+    if (!hit || hit.rules.version > set.version) return;
+    this.store(workspaceId, { rules: compileRules(set), prices: hit.prices }, true);
   }
 
   setPrices(workspaceId: string, prices: Prices): void {
