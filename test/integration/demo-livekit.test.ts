@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 describe('the demo: simulated calls in a simulated LiveKit', () => {
-  it('end-call ends the simulated room; a takeover silences the scripted agent', async () => {
+  it('end-call ends the simulated room; a takeover silences the scripted agent; a transfer takes the caller away', async () => {
     const calls: SimulatedCall[] = [];
     const done = runSimulation({
       baseUrl: server.url,
@@ -74,17 +74,22 @@ describe('the demo: simulated calls in a simulated LiveKit', () => {
       livekitKey: LK_KEY,
       livekitSecret: LK_SECRET,
       livekit,
-      calls: 2,
-      concurrency: 2,
+      calls: 3,
+      concurrency: 3,
       turnDelayMs: 400,
       holdMs: 500,
       onCall: (call) => calls.push(call),
     });
-    const live = await until('two live calls with a first turn', async () => {
-      const list = (await (await api('/v2/api/active-calls')).json()) as { data: { id: string; roomName: string; lastMessage: string }[] };
-      return list.data.length === 2 && list.data.every((c) => c.lastMessage) ? list.data : undefined;
+    const live = await until('three live calls with a first turn', async () => {
+      const list = (await (await api('/v2/api/active-calls')).json()) as {
+        data: { id: string; roomName: string; lastMessage: string; type: string }[];
+      };
+      return list.data.length === 3 && list.data.every((c) => c.lastMessage) ? list.data : undefined;
     });
-    const [ended, taken] = live.map((c) => c.roomName) as [string, string];
+    const web = live.filter((c) => c.type === 'web');
+    const phone = live.find((c) => c.type === 'phone');
+    const [ended, taken] = web.map((c) => c.roomName) as [string, string];
+    expect(phone).toBeDefined();
 
     // End-call: livecalls asks the simulated LiveKit to delete the room; its webhooks end the call.
     const end = await api(`/v2/api/active-calls/${ended}/end-call`, { method: 'POST' });
@@ -103,11 +108,25 @@ describe('the demo: simulated calls in a simulated LiveKit', () => {
       (t) => t.role === 'agent',
     ).length;
 
+    // Transfer: the simulated SIP caller is referred elsewhere and leaves; the scripted call is over.
+    const transfer = await api(`/v2/api/active-calls/${phone?.roomName}/transfer`, {
+      method: 'POST',
+      body: JSON.stringify({ to: 'tel:+14155550000' }),
+    });
+    expect(transfer.status, await transfer.clone().text()).toBe(200);
+    expect(livekit.transfers.map((x) => x.room)).toEqual([phone?.roomName]);
+
     const stats = await done;
-    expect(stats).toMatchObject({ started: 2, ended: 2, failed: 0, errors: 0, fatal: undefined });
-    const endedCall = (await (await api(`/v2/api/calls/${live[0]?.id}`)).json()) as Details;
+    expect(stats).toMatchObject({ started: 3, ended: 3, failed: 0, errors: 0, fatal: undefined });
+    const endedCall = (await (await api(`/v2/api/calls/${web[0]?.id}`)).json()) as Details;
     expect(endedCall).toMatchObject({ status: 'ended', endReason: 'ended_by_api' });
-    const takenCall = (await (await api(`/v2/api/calls/${live[1]?.id}`)).json()) as Details;
+    const transferred = (await (await api(`/v2/api/calls/${phone?.id}`)).json()) as Details & { transcript: unknown[] };
+    expect(transferred.status).toBe('ended');
+    expect((transferred as unknown as { transfer: { outcome: string; to: string } }).transfer).toMatchObject({
+      outcome: 'accepted',
+      to: 'tel:+14155550000',
+    });
+    const takenCall = (await (await api(`/v2/api/calls/${web[1]?.id}`)).json()) as Details;
     expect(takenCall.humanTakeover).toBe(true);
     expect(takenCall.transcript.filter((t) => t.role === 'agent').length).toBe(agentTurnsAtTakeover);
     // The scripted caller kept talking to the person who took over: the call ran to its end.
