@@ -347,10 +347,14 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     expect(lk.deleted).toEqual([]);
     expect(await rows()).toContain(A);
 
+    // The board before and after, for the README: the end goes through the simulated LiveKit and back.
+    await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/end-call-before.png') });
     await endButton.click();
     await dialog.getByRole('button', { name: 'End call' }).click();
     await page.waitForFunction((room) => !document.querySelector(`#calls > li[data-room="${room}"]`), A);
     await page.locator('#details-ended').waitFor({ state: 'visible' });
+    await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/end-call-after.png') });
+    expect(await page.locator('#details [data-fact="duration"]').textContent()).toMatch(/^\d+:\d\d \(ended\)$/);
     expect(await endButton.isDisabled()).toBe(true);
     expect(lk.deleted).toEqual([A]);
     expect((await activeCalls()).map((c) => c.roomName)).toEqual([B, C]);

@@ -121,7 +121,8 @@ export function markEnded(message) {
   el.detailsEnded.hidden = false;
   el.endCall.disabled = true;
   const cell = el.detailsFacts.querySelector('[data-fact="duration"]');
-  if (cell) cell.textContent += ' (ended)';
+  // Both the end-call answer and the stream's call.ended frame say so: once is enough.
+  if (cell && !cell.textContent.endsWith(' (ended)')) cell.textContent += ' (ended)';
 }
 
 function turnItem(turn) {
