@@ -137,6 +137,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     // Without LiveKit, only the simulator's key pair (see SIMULATION_KEY): the quick start can be simulated.
     fallback:
       apiKey && apiSecret ? { url, apiKey, apiSecret } : { url: undefined, apiKey: SIMULATION_KEY, apiSecret: secret.simulationSecret },
+    fallbackIsSimulation: !liveKitConfigured,
   });
   calls.projectMayTouch = (workspaceId, project) => projects.mayTouch(workspaceId, project);
   const ownership = new RoomOwnership({

@@ -115,7 +115,12 @@ export async function runAlerts(ctx: BenchContext): Promise<SectionResult> {
       const calls = new Map<string, Call>();
       const began = cpuMs();
       for (const { room, events } of batches) {
-        const snapshot = { active: calls.get(room), latestEnded: undefined, bySid: new Map<string, Call>() };
+        const snapshot = {
+          active: calls.get(room),
+          latestEnded: undefined,
+          bySid: new Map<string, Call>(),
+          byClaim: new Map<string, Call>(),
+        };
         const folded = foldBatch(workspaceId, room, snapshot, events, () => false, service.folder, T0 + 60_000);
         const after = folded.changes.at(-1)?.after;
         if (after) calls.set(room, after);

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { loadServerSecret } from '../control/secrets.ts';
+import { loadServerSecret, SIMULATION_KEY } from '../control/secrets.ts';
 import { AppError } from '../errors.ts';
 import { openTenants } from '../store/open.ts';
 
@@ -123,6 +123,9 @@ async function tenantCommand(args: string[]): Promise<void> {
       // secret for it would let whoever registered it speak as the other's LiveKit.
       if (project.apiKey === config.livekit.apiKey) {
         throw new UsageError("that is the configured project's API key: workspaces without their own project use it already (--clear)");
+      }
+      if (project.apiKey === SIMULATION_KEY) {
+        throw new UsageError(`${SIMULATION_KEY} is the simulator's key, not a LiveKit project's`);
       }
       for (const other of await store.tenants.workspacesOfLiveKitKey(project.apiKey)) {
         if (other.workspaceId === workspaceId) continue;

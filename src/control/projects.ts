@@ -31,6 +31,8 @@ export interface ProjectsOptions {
   secret: ServerSecret;
   /** The configuration's project, if set. */
   fallback: { url: string | undefined; apiKey: string; apiSecret: string } | undefined;
+  /** The fallback is the simulation key pair (no LiveKit configured), not a real project. */
+  fallbackIsSimulation?: boolean;
   ttlMs?: number;
   now?: () => number;
   /** Builds call control for a project (tests substitute nothing here; it is the real client). */
@@ -95,13 +97,16 @@ export class LiveKitProjects {
   async forToken(authorization: string): Promise<LiveKitProject | undefined> {
     const iss = issuerOf(authorization);
     if (!iss) return undefined;
-    if (this.fallback?.apiKey === iss) return this.fallback;
-    return this.cached(`key:${iss}`, async () => {
+    // The configuration's project first: a workspace cannot claim its key (set-livekit refuses it). The
+    // simulation pair stands in only when nothing else has the key.
+    if (this.fallback?.apiKey === iss && !this.options.fallbackIsSimulation) return this.fallback;
+    const own = await this.cached(`key:${iss}`, async () => {
       const bound = (await this.options.tenants.workspacesOfLiveKitKey(iss))[0];
       if (!bound) return undefined;
       const secret = this.options.secret.open(bound.project.secret, bound.workspaceId);
       return this.build(bound.project.url, bound.project.apiKey, secret);
     });
+    return own ?? (this.fallback?.apiKey === iss ? this.fallback : undefined);
   }
 
   /** The project serving a workspace: its own, else the configuration's (undefined when neither exists). */

@@ -44,6 +44,12 @@ export interface ParticipantRef {
 export interface RoomSidClaim {
   sid: string;
   proven: boolean;
+  /**
+   * Sent in a request signed with the LiveKit project's key pair (whose holder could sign LiveKit's webhooks
+   * too): trusted to say a newer room of the name has begun, even before LiveKit's webhooks tell. An API-key
+   * sender's claim never ends a call LiveKit bound.
+   */
+  signed?: boolean;
 }
 
 interface Base {

@@ -14,7 +14,7 @@
  *    otherwise it starts a new call (an agent speaking before `room_started` arrives).
  * Nothing reopens a finished call. An alert goes to the active call it names, or nowhere.
  */
-import { roomOf, routingSidOf, type CallEvent } from './events.ts';
+import { roomOf, roomSidOf, routingSidOf, type CallEvent } from './events.ts';
 import { routingSidOfCall, startedAt, type Call } from './call.ts';
 
 /** How long after a call ended an event without a room sid is still taken as that call's. */
@@ -53,6 +53,9 @@ export function routeEvent(calls: RoomCalls, event: CallEvent): Route {
     // A room newer than the event's is known: the event's room had finished by then.
     const newer = [active, latestEnded].find((c) => c !== undefined && routingSidOfCall(c) !== '' && isOlderRoom(event, c));
     if (newer) return { kind: 'new', supersede: undefined, endedBy: newer };
+    // Only LiveKit's word (or a request signed with its key pair) ends a call LiveKit bound: an API-key
+    // sender's claim of another room goes to that call, as an event without a sid would.
+    if (active && active.roomSid && !roomSidOf(event) && !event.roomSidClaim?.signed) return { kind: 'existing', call: active };
     if (active) return { kind: 'new', supersede: active };
     if (event.type === 'call_ended') return { kind: 'drop' };
     return { kind: 'new', supersede: undefined };

@@ -4,15 +4,20 @@
  * ended call, the calls of the room sids the batch names), folds, then writes the result atomically.
  */
 import { isActive, lastEventOf, newCall, routingSidOfCall, type Call, type Turn } from '../domain/call.ts';
-import { routingSidOf, type CallEvent } from '../domain/events.ts';
+import { roomSidOf, routingSidOf, type CallEvent } from '../domain/events.ts';
 import { routeEvent } from '../domain/routing.ts';
 import type { CallChange, CallFolder, IngestResult } from './types.ts';
 
 export interface RoomSnapshot {
   active: Call | undefined;
   latestEnded: Call | undefined;
-  /** Calls by room sid, for the sids named in the batch (absent = no call has that sid). */
+  /** Calls by LiveKit room sid (any room name), for the sids the batch names on LiveKit's word. */
   bySid: ReadonlyMap<string, Call>;
+  /**
+   * Calls of THIS room name by the sid they go by (LiveKit's, else the worker's claim), for every sid the batch
+   * names: where a worker's unproven `roomSid` may lead, and nowhere else.
+   */
+  byClaim: ReadonlyMap<string, Call>;
 }
 
 export interface FoldedBatch extends IngestResult {
@@ -24,8 +29,13 @@ export interface FoldedBatch extends IngestResult {
   turns: { callId: string; turn: Turn }[];
 }
 
-/** The room sids a batch names (LiveKit's or claimed): what a backend must load into `bySid`. */
+/** The room sids a batch names on LiveKit's word: what a backend must load into `bySid`. */
 export function sidsOf(events: readonly CallEvent[]): string[] {
+  return [...new Set(events.map(roomSidOf).filter((s): s is string => s !== null))];
+}
+
+/** Every room sid a batch names, LiveKit's or claimed: what a backend must load into `byClaim`. */
+export function routingSidsOf(events: readonly CallEvent[]): string[] {
   return [...new Set(events.map(routingSidOf).filter((s): s is string => s !== null))];
 }
 
@@ -79,13 +89,17 @@ export function foldBatch(
 
   for (const event of events) {
     const sid = routingSidOf(event);
+    // LiveKit's sid may lead to a call of any room name; a worker's claim only to a call of this one.
+    const proven = roomSidOf(event) !== null;
+    const touchedWith = (c: CallChange) => routingSidOfCall(c.after) === sid && (proven || c.after.roomName === roomName);
     const bySid = !sid
       ? undefined
       : live && routingSidOfCall(live) === sid
         ? live
         : latestEnded && routingSidOfCall(latestEnded) === sid
           ? latestEnded
-          : (current(snapshot.bySid.get(sid)) ?? [...touched.values()].find((c) => routingSidOfCall(c.after) === sid)?.after);
+          : (current((proven ? snapshot.bySid.get(sid) : undefined) ?? snapshot.byClaim.get(sid)) ??
+            [...touched.values()].find(touchedWith)?.after);
     const route = routeEvent({ active: live, bySid, latestEnded }, event);
     if (route.kind === 'drop') {
       applied++;

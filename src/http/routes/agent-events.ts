@@ -30,11 +30,12 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const { workspaceId, ownerProven, roomSid: boundSid } = authOf(request);
+        const { workspaceId, principal, ownerProven, roomSid: boundSid } = authOf(request);
         const { roomName } = request.params;
         const { roomSid } = request.body;
         // LiveKit's word only when a signed request names the sid LiveKit bound the room to; otherwise it routes.
-        const claim = roomSid ? { sid: roomSid, proven: Boolean(ownerProven && boundSid === roomSid) } : undefined;
+        const signed = principal.startsWith('livekit:');
+        const claim = roomSid ? { sid: roomSid, proven: Boolean(ownerProven && boundSid === roomSid), signed } : undefined;
         const events = request.body.events.map((e) => toCallEvent(roomName, e, claim));
         // Asserted, not proven: refused if LiveKit bound the room elsewhere; a new call of it stays unverified.
         if (!ownerProven) await services.ownership.admitAgentEvents(workspaceId, roomName);

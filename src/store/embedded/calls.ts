@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { isActive, startedAt, type Call, type Turn } from '../../domain/call.ts';
 import type { CallEvent } from '../../domain/events.ts';
-import { foldBatch, sidsOf } from '../fold-batch.ts';
+import { foldBatch, routingSidsOf, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
 import { callRows } from './call-rows.ts';
 import { historyIndexer } from './history.ts';
@@ -41,11 +41,11 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   const selectBySid = db.prepare<[string, string], CallRow>(
     "SELECT state FROM calls WHERE workspace_id = ? AND room_sid = ? AND room_sid <> ''",
   );
-  // A worker's claimed sid (never proof, so not in room_sid): among the room name's recent calls, which are
-  // the only ones a worker still sends events for.
-  const selectByClaimedSid = db.prepare<[string, string, string], CallRow>(
-    `SELECT state FROM (SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? ORDER BY active DESC, ended_at DESC LIMIT 20)
-     WHERE json_extract(state, '$.claimedRoomSid') = ?`,
+  // The call of this room name going by a sid (LiveKit's, else a worker's claim, never proof, so not in
+  // room_sid): among the room name's recent calls, the only ones a worker still sends events for.
+  const selectByClaimedSid = db.prepare<[string, string, string, string], CallRow>(
+    `SELECT state FROM (SELECT room_sid, state FROM calls WHERE workspace_id = ? AND room_name = ? ORDER BY active DESC, ended_at DESC LIMIT 20)
+     WHERE room_sid = ? OR (room_sid = '' AND json_extract(state, '$.claimedRoomSid') = ?)`,
   );
   const selectLatestEnded = db.prepare<[string, string], CallRow>(
     'SELECT state FROM calls WHERE workspace_id = ? AND room_name = ? AND active = 0 ORDER BY ended_at DESC LIMIT 1',
@@ -116,13 +116,19 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
     (workspaceId: string, roomName: string, events: readonly CallEvent[], folder: CallFolder, now: number): IngestResult => {
       const bySid = new Map<string, Call>();
       for (const sid of sidsOf(events)) {
-        const call = parse(selectBySid.get(workspaceId, sid) ?? selectByClaimedSid.get(workspaceId, roomName, sid));
+        const call = parse(selectBySid.get(workspaceId, sid));
         if (call) bySid.set(sid, call);
+      }
+      const byClaim = new Map<string, Call>();
+      for (const sid of routingSidsOf(events)) {
+        const call = parse(selectByClaimedSid.get(workspaceId, roomName, sid, sid));
+        if (call) byClaim.set(sid, call);
       }
       const snapshot = {
         active: activeIn(workspaceId, roomName),
         latestEnded: parse(selectLatestEnded.get(workspaceId, roomName)),
         bySid,
+        byClaim,
       };
       const seen = (id: string) => selectSeen.get(workspaceId, id) !== undefined;
       const folded = foldBatch(workspaceId, roomName, snapshot, events, seen, folder, now);

@@ -4,7 +4,8 @@
  *   {P}:{ws}:call:<id>      call JSON            {P}:{ws}:active     hash room -> active call id
  *   {P}:{ws}:idle           zset room by last activity (stale expiry)
  *   {P}:{ws}:ended:<room>   last ended call id   {P}:{ws}:sid:<sid>  call id of a LiveKit room sid
- *   {P}:{ws}:seen:<event>   dedupe, 24 h TTL     {P}:{ws}:turns:<id> transcript, last TURN_CAP turns
+ *   {P}:{ws}:seen:<call>/<event>  dedupe, 24 h TTL   {P}:{ws}:turns:<id> transcript, last TURN_CAP turns
+ *   {P}:{ws}:claim:<room>|<sid>   call id of the room name going by that sid (LiveKit's or a worker's claim)
  *   {P}:{ws}:pending        ended calls not yet archived
  *   {P}:{ws}:view:<id>      list view of an active call
  *   {P}:{ws}:listseq        commit sequence        {P}:{ws}:listlog    call id by sequence of last change (see ./list-views.ts)
@@ -13,12 +14,12 @@
  * embedded store) right after they end; `pending` makes that survive a crash in between.
  */
 import type { Redis } from 'ioredis';
-import { compareTurns, isActive, type Call, type Turn } from '../../domain/call.ts';
+import { compareTurns, isActive, routingSidOfCall, type Call, type Turn } from '../../domain/call.ts';
 import { callsInListOrder } from '../../domain/list-order.ts';
 import { toListView } from '../../domain/view.ts';
 import { AppError } from '../../errors.ts';
 import { isOutage, within } from '../unavailable.ts';
-import { foldBatch, seenKeysOf, sidsOf } from '../fold-batch.ts';
+import { foldBatch, routingSidsOf, seenKeysOf, sidsOf } from '../fold-batch.ts';
 import type { CallEvent } from '../../domain/events.ts';
 import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
 import { addFeedOps } from './feed.ts';
@@ -42,6 +43,8 @@ const ARCHIVE_MEMO_ROOMS = 10_000;
  */
 export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveStore, feedReplay = 1_000, timeoutMs?: number): CallStore {
   const k = (ws: string, ...rest: string[]) => [`${prefix}:{${ws}}`, ...rest].join(':');
+  /** The call of a room name going by a sid (room names cannot contain `|`). */
+  const claimKey = (ws: string, roomName: string, sid: string) => k(ws, 'claim', `${roomName}|${sid}`);
   const parse = (raw: string | null | undefined): Call | undefined => (raw ? (JSON.parse(raw) as Call) : undefined);
   /** A room within its workspace, as an in-process map key. */
   const roomKey = (ws: string, roomName: string) => `${ws}\u0000${roomName}`;
@@ -115,14 +118,17 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       const activeKey = w.key(k(ws, 'active'));
       const endedKey = w.key(k(ws, 'ended', roomName));
       const sids = sidsOf(events);
-      const [liveId, endedId, sidIds] = await Promise.all([
+      const claims = routingSidsOf(events);
+      const [liveId, endedId, sidIds, claimIds] = await Promise.all([
         redis.hget(k(ws, 'active'), roomName),
         redis.get(k(ws, 'ended', roomName)),
         sids.length ? redis.mget(...sids.map((s) => k(ws, 'sid', s))) : Promise.resolve([]),
+        claims.length ? redis.mget(...claims.map((s) => claimKey(ws, roomName, s))) : Promise.resolve([]),
       ]);
       w.checks.push({ k: activeKey, t: 'hget', f: roomName, v: liveId }, { k: endedKey, t: 'get', v: endedId });
       sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
-      const ids = [...new Set([liveId, endedId, ...sidIds].filter((x): x is string => Boolean(x)))];
+      claims.forEach((s, i) => w.checks.push({ k: w.key(claimKey(ws, roomName, s)), t: 'get', v: claimIds[i] ?? null }));
+      const ids = [...new Set([liveId, endedId, ...sidIds, ...claimIds].filter((x): x is string => Boolean(x)))];
       const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
       const calls = new Map<string, Call>();
       ids.forEach((id, i) => {
@@ -135,13 +141,18 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         const call = calls.get(sidIds[i] ?? '');
         if (call) bySid.set(s, call);
       });
+      const byClaim = new Map<string, Call>();
+      claims.forEach((s, i) => {
+        const call = calls.get(claimIds[i] ?? '');
+        if (call && call.roomName === roomName) byClaim.set(s, call);
+      });
       const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
       // Ids are deduplicated per call (fold-batch.ts): look them up for every call the batch may go to.
       const candidates = [...new Set([...calls.keys(), ...(latestEnded ? [latestEnded.id] : [])])];
       const seenKeys = seenKeysOf(events, candidates);
       const seenFlags = seenKeys.length ? await redis.mget(...seenKeys.map((key) => k(ws, 'seen', key))) : [];
       const seen = new Set(seenKeys.filter((_, i) => seenFlags[i] !== null));
-      const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid };
+      const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid, byClaim };
       const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
 
       for (const id of folded.appliedIds) {
@@ -165,8 +176,10 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         w.ops.push({ k: callKey, op: 'set', v: JSON.stringify(after), ...(isActive(after) ? {} : { ex: DAY_S }) });
         const viewKey = w.key(k(ws, 'view', after.id));
         if (after.roomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.roomSid)), op: 'set', v: after.id, ex: DAY_S });
-        // A worker's claimed sid routes only within the workspace (never `sidws:`, which says who owns a room).
-        else if (after.claimedRoomSid) w.ops.push({ k: w.key(k(ws, 'sid', after.claimedRoomSid)), op: 'set', v: after.id, ex: DAY_S });
+        // The sid the call goes by within its room name, LiveKit's or a worker's claim: where a claim may lead
+        // (never `sid:` or `sidws:`, which only LiveKit's word fills).
+        const goesBy = routingSidOfCall(after);
+        if (goesBy) w.ops.push({ k: w.key(claimKey(ws, after.roomName, goesBy)), op: 'set', v: after.id, ex: DAY_S });
         // Indexed by the call's own room: an event found the call by its LiveKit room sid may name another room.
         const room = after.roomName;
         if (isActive(after)) {

@@ -30,7 +30,8 @@ interface RoomPlan {
 function roomEvents(i: number, plan: RoomPlan): CallEvent[] {
   const start = T0 + i * ROOM_GAP;
   const room: RoomRef = { sid: `RM_${i}`, name: NAME, createdAt: start, agentName: `Agent ${i}`, customerName: null };
-  const claim = { sid: room.sid, proven: false };
+  // As the agent bridge sends it: signed with the worker's LiveKit key pair, not (yet) LiveKit's word.
+  const claim = { sid: room.sid, proven: false, signed: true };
   const ev: CallEvent[] = [{ type: 'room_started', id: `lk:EV_s${i}`, at: start, room }];
   ev.push({
     type: 'participant_joined',
@@ -175,6 +176,47 @@ describe('a reused room name, delivered in any order', () => {
         }),
         { numRuns: backend === 'embedded' ? 60 : 25, seed: 20261201 },
       );
+    });
+  }
+
+  for (const backend of ['embedded', 'redis'] as const) {
+    it(`a worker's claim leads only within its room name, and an API-key claim never ends a call LiveKit bound (${backend})`, async (ctx) => {
+      if (backend === 'redis' && !useRedis) return ctx.skip();
+      const places = storesOnPlaces(true, false, 'lcclaim');
+      const id = places.newPlace();
+      const stores = backend === 'embedded' ? undefined : await places.open(id);
+      const open = backend === 'embedded' ? await embedded()() : { stores: stores!, close: async () => undefined };
+      try {
+        const service = serviceFor(open.stores, T0 + 60_000);
+        const unsigned = { sid: 'RM_x', proven: false };
+        // A claim of room x's sid, sent for room z.
+        await service.ingest(
+          'ws_c',
+          'z',
+          [{ type: 'transcript', id: 'agent:z:t1', at: T0, role: 'customer', content: 'hi', roomSidClaim: unsigned }],
+          'agent',
+        );
+        const x: RoomRef = { sid: 'RM_x', name: 'x', createdAt: T0, agentName: null, customerName: null };
+        await service.ingest('ws_c', 'x', [{ type: 'room_started', id: 'lk:EV_x', at: T0, room: x }], 'livekit');
+        const z = await open.stores.calls.getActive('ws_c', 'z');
+        const xCall = await open.stores.calls.getActive('ws_c', 'x');
+        expect(z).toMatchObject({ roomName: 'z', roomSid: '', claimedRoomSid: 'RM_x' });
+        expect(xCall).toMatchObject({ roomName: 'x', roomSid: 'RM_x' });
+        // An API-key claim of another sid on room x's bound call: the call stays, and gets the turn.
+        const made = { sid: 'RM_made_up', proven: false };
+        await service.ingest(
+          'ws_c',
+          'x',
+          [{ type: 'transcript', id: 'agent:x:t9', at: T0 + 5_000, role: 'agent', content: 'still here', roomSidClaim: made }],
+          'agent',
+        );
+        const after = await open.stores.calls.getActive('ws_c', 'x');
+        expect(after).toMatchObject({ id: xCall?.id, roomSid: 'RM_x', endedAt: null, turnCount: 1 });
+      } finally {
+        await open.close();
+        if (stores) await stores.close();
+        await places.dispose(id);
+      }
     });
   }
 });
