@@ -107,6 +107,20 @@ describe('livecalls CLI', () => {
         'another-secret-0123456789abcdef',
       ),
     ).toMatchObject({ code: 1, stderr: expect.stringContaining('already set for workspace') });
+    // The simulator's key is no LiveKit project's.
+    expect(
+      await cli(
+        'workspaces',
+        'set-livekit',
+        other.workspaceId,
+        '--url',
+        'wss://sim.example.com',
+        '--api-key',
+        'livecalls-simulation',
+        '--api-secret',
+        'another-secret-0123456789abcdef',
+      ),
+    ).toMatchObject({ code: 2, stderr: expect.stringContaining("is the simulator's key") });
 
     const keys = await cli('keys', 'list', '--workspace', created.workspaceId);
     expect(keys.code).toBe(0);
