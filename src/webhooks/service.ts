@@ -10,8 +10,8 @@
  *  - After the commit (`onChange`), for stores that cannot do that yet (Redis + PostgreSQL, or embedded calls
  *    with a PostgreSQL outbox): a crash between the commit and the enqueue loses that news.
  *
- * Why news the outbox could not take after a commit is held in memory: the listener runs after the call change committed
- * and was acknowledged, and the sender's retry of it would be deduplicated away, so a failed outbox write
+ * Why news the outbox could not take after a commit is held in memory: the listener runs after the call
+ * change committed and was acknowledged, and the sender's retry of it would be deduplicated away, so a failed outbox write
  * (PostgreSQL restarting, a network blip) would otherwise lose the event for good. Held news is retried by
  * the worker before each claim (with the time it happened, so it is due at once and keeps its order), and
  * news arriving meanwhile queues behind it. The backlog is bounded (oldest dropped, counted) and dies with
