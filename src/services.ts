@@ -116,7 +116,18 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
   });
   hub.start();
-  const webhooks = new WebhookService({ store: stores.webhooks, calls: stores.calls, config: config.webhooks, clock, metrics, log });
+  const inCommit = stores.calls.outboxInCommit === true;
+  const webhooks = new WebhookService({
+    store: stores.webhooks,
+    calls: stores.calls,
+    config: config.webhooks,
+    clock,
+    metrics,
+    log,
+    inCommit,
+  });
+  // A transactional outbox where the store has one (embedded); elsewhere the listener enqueues after the commit.
+  if (inCommit) calls.useOutbox(webhooks.outbox);
   calls.onChange('webhooks', webhooks.onChange);
   const llm = config.llm ? new LlmInsights({ config: config.llm, metrics, log, timers: overrides.llmTimers }) : undefined;
   if (llm) calls.onChange('llm', llm.onChange);

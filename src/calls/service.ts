@@ -21,7 +21,7 @@ import {
 import { AppError } from '../errors.ts';
 import { mapWebhook } from '../ingest/livekit.ts';
 import { listResponse, type ListQuery } from './list.ts';
-import type { CallChange, CallFolder, CallStore, IngestResult, TenantStore } from '../store/types.ts';
+import type { CallChange, CallFolder, CallStore, IngestResult, OutboxContext, TenantStore, WebhookMessage } from '../store/types.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Logger } from 'pino';
 import type { RoomOwnership } from './ownership.ts';
@@ -57,6 +57,12 @@ export function newCallId(): string {
  */
 export type ChangeListener = (workspaceId: string, deltas: readonly CallDelta[], now: number) => Promise<void> | void;
 
+/**
+ * Builds a batch's outgoing webhook messages from its changes, inside the store's transaction (see
+ * `CallFolder.outbox`): synchronous, reading only through `outbox`.
+ */
+export type OutboxBuilder = (deltas: readonly CallDelta[], now: number, outbox: OutboxContext) => WebhookMessage[];
+
 export class CallService {
   readonly folder: CallFolder;
   private readonly listeners: { name: string; fn: ChangeListener }[] = [];
@@ -74,6 +80,8 @@ export class CallService {
   /** Workspaces' alert rules and prices (see ./settings.ts); set by the composition root. Without it, no alerts. */
   settings: WorkspaceSettings | undefined;
   private readonly agentLabels = new AgentLabels();
+  /** What the folder's `outbox` hook builds messages with; none until the composition root sets it. */
+  private outboxBuilder: OutboxBuilder | undefined;
 
   constructor(
     private readonly calls: CallStore,
@@ -108,7 +116,20 @@ export class CallService {
           const delta = this.deltaOf(c);
           return delta ? framesOf(delta, now) : [];
         }),
+      outbox: (changes, now, outbox) => {
+        if (!this.outboxBuilder) return [];
+        const deltas = changes.map((c) => this.deltaOf(c)).filter((d): d is CallDelta => d !== undefined);
+        return deltas.length > 0 ? this.outboxBuilder(deltas, now, outbox) : [];
+      },
     };
+  }
+
+  /**
+   * Sets what builds outgoing webhooks in the commit, for a store that writes them there
+   * (`CallStore.outboxInCommit`).
+   */
+  useOutbox(builder: OutboxBuilder): void {
+    this.outboxBuilder = builder;
   }
 
   async ingest(

@@ -13,7 +13,7 @@ import { createEmbeddedHistory } from './embedded/history.ts';
 import { createEmbeddedLeases } from './embedded/leases.ts';
 import { openDatabase } from './embedded/db.ts';
 import { createEmbeddedTenants } from './embedded/tenants.ts';
-import { createEmbeddedWebhooks } from './embedded/webhooks.ts';
+import { createEmbeddedWebhooks, outboxWriter } from './embedded/webhooks.ts';
 import { openPostgres } from './postgres/index.ts';
 import { createRedisCalls } from './redis/calls.ts';
 import { createRedisFeed } from './redis/feed.ts';
@@ -97,7 +97,8 @@ export async function openStores(config: Readonly<Config>, log?: Logger): Promis
           config.backendTimeoutMs,
           ['ingest'],
         )
-      : createEmbeddedCalls(embedded(), pg?.archive, feed, log),
+      : // With the outbox embedded too (no PostgreSQL), a batch's webhooks are written in its commit.
+        createEmbeddedCalls(embedded(), pg?.archive, feed, log, pg ? undefined : outboxWriter(embedded())),
     feed,
     // The outbox lives with the tenants: PostgreSQL when set (shared), else embedded, even when REDIS_URL is set.
     webhooks: pg?.webhooks ?? createEmbeddedWebhooks(embedded()),

@@ -90,6 +90,21 @@ export interface CallFolder {
    * is the commit order, across instances too.
    */
   frames(changes: readonly CallChange[], now: number): { event: string; data: string }[];
+  /**
+   * The outgoing webhook messages for a batch's changes. A store whose outbox shares its transactions
+   * (`CallStore.outboxInCommit`) asks while the batch is being applied and writes them in the same commit, so
+   * a committed change always has its outbox rows; a crash can lose neither without the other. Called inside
+   * the transaction: synchronous, and what it throws fails the batch (nothing committed, the sender retries).
+   */
+  outbox?(changes: readonly CallChange[], now: number, outbox: OutboxContext): WebhookMessage[];
+}
+
+/** What the `outbox` hook may read from the transaction it runs in. */
+export interface OutboxContext {
+  /** Whether any endpoint of the workspace is subscribed to the type: nothing else is worth building. */
+  wants(type: WebhookEventType): boolean;
+  /** The call's full transcript, this batch's turns included. */
+  transcript(callId: string): Turn[];
 }
 
 export interface CallChange {
@@ -107,6 +122,11 @@ export interface IngestResult {
 }
 
 export interface CallStore {
+  /**
+   * True when `ingest` writes the folder's `outbox` messages in the batch's own commit (the embedded store
+   * with the embedded outbox). Otherwise outgoing webhooks are enqueued after the commit by a change listener.
+   */
+  readonly outboxInCommit?: boolean;
   /**
    * Applies a batch of events for one room of one workspace atomically: events whose id was already
    * applied in this workspace are skipped (counted as duplicates), the rest are folded in order.

@@ -1,10 +1,17 @@
 /**
- * Outgoing webhooks: endpoint registration per workspace, the change listener that puts news into the
- * durable outbox, and the delivery worker. The listener only enqueues (one store write per event), so an
- * ingest never waits on a receiver; the worker sends.
+ * Outgoing webhooks: endpoint registration per workspace, what puts news into the durable outbox, and the
+ * delivery worker. Nothing here waits on a receiver: news is only enqueued; the worker sends.
  *
- * Why news the outbox could not take is held in memory: the listener runs after the call change committed
- * and was acknowledged, and the sender's retry of it would be deduplicated away, so a failed outbox write
+ * Two ways news reaches the outbox:
+ *  - In the commit (`outbox`, when the call store says `outboxInCommit`: the embedded store with the embedded
+ *    outbox): the store asks for the batch's messages while applying it and writes them in the same SQLite
+ *    transaction, so a committed change always has its outbox rows, whatever crash follows. The change
+ *    listener then only wakes the worker.
+ *  - After the commit (`onChange`), for stores that cannot do that yet (Redis + PostgreSQL, or embedded calls
+ *    with a PostgreSQL outbox): a crash between the commit and the enqueue loses that news.
+ *
+ * Why news the outbox could not take after a commit is held in memory: the listener runs after the call
+ * change committed and was acknowledged, and the sender's retry of it would be deduplicated away, so a failed outbox write
  * (PostgreSQL restarting, a network blip) would otherwise lose the event for good. Held news is retried by
  * the worker before each claim (with the time it happened, so it is due at once and keeps its order), and
  * news arriving meanwhile queues behind it. The backlog is bounded (oldest dropped, counted) and dies with
@@ -12,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChangeListener, Clock } from '../calls/service.ts';
+import type { ChangeListener, Clock, OutboxBuilder } from '../calls/service.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { CallDelta } from '../domain/changes.ts';
@@ -44,6 +51,11 @@ export interface WebhookServiceDeps {
   log: Logger;
   /** Defaults to `BACKLOG_LIMIT`. */
   backlogLimit?: number;
+  /**
+   * True when the call store writes `outbox`'s messages in its commits (`CallStore.outboxInCommit`): the
+   * change listener then enqueues nothing.
+   */
+  inCommit?: boolean;
 }
 
 /** One event of a committed change, for the outbox. */
@@ -122,10 +134,29 @@ export class WebhookService {
     return this.deps.store.listDeliveries(workspaceId, id, limit);
   }
 
-  /** Registered with `CallService.onChange`: turns committed news into outbox rows. Never throws. */
+  /**
+   * Registered with `CallService.useOutbox` when the store writes the outbox in its commits: a batch's messages,
+   * for the types some endpoint of the workspace is subscribed to. Runs inside the store's transaction. The ids
+   * are the same `onChange` would give (see events.ts), so nothing is enqueued twice.
+   */
+  readonly outbox: OutboxBuilder = (deltas, now, outbox) =>
+    deltas.flatMap((delta) =>
+      newsOf(delta)
+        .filter((n) => outbox.wants(n.type))
+        .map((n) => buildMessage(n.type, n.delta, now, n.type === 'call.ended' ? outbox.transcript(n.delta.call.id) : [])),
+    );
+
+  /**
+   * Registered with `CallService.onChange`: turns committed news into outbox rows, unless the store already
+   * wrote them in the commit (`inCommit`); then it only wakes the worker. Never throws.
+   */
   readonly onChange: ChangeListener = async (workspaceId, deltas, now) => {
     const news: News[] = deltas.flatMap((delta) => newsOf(delta).map((n) => ({ workspaceId, type: n.type, delta: n.delta, now })));
     if (news.length === 0) return;
+    if (this.deps.inCommit) {
+      this.worker.kick();
+      return;
+    }
     if (this.backlog.size > 0) {
       // The outbox failed a moment ago: queue behind what it has not taken yet rather than make this ingest
       // wait on a database that is most likely still away.

@@ -7,6 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
+import type { Stores } from '../../src/store/types.ts';
 
 export const LK_KEY = 'lk-test-key';
 export const LK_SECRET = 'lk-test-secret-0123456789abcdefghijklmnop';
@@ -37,7 +39,11 @@ export function tempDir(prefix = 'livecalls-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** `stores`: changes the embedded stores before the services use them (a wrapped store, a property overridden). */
+export async function createTestApp(
+  env: Record<string, string> = {},
+  options: { stores?: (stores: Stores) => Stores } = {},
+): Promise<TestApp> {
   const dataDir = tempDir();
   const config = loadConfig({
     LIVECALLS_DATA_DIR: dataDir,
@@ -52,7 +58,9 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
       this.now += ms;
     },
   };
-  const services = createServices(config, { clock: () => clock.now, log: pino({ level: 'silent' }) });
+  const log = pino({ level: 'silent' });
+  const opened = options.stores?.(createEmbeddedStores(config.dataDir, config.sync, config.streamReplay, log));
+  const services = createServices(config, { clock: () => clock.now, log, ...(opened ? { stores: opened } : {}) });
   const app = await buildApp(services);
   await app.ready();
 

@@ -17,14 +17,16 @@ const ALL_EVENTS = ['call.started', 'call.ended', 'call.transfer_requested', 'ca
 const WAIT = { timeout: 10_000, interval: 20 };
 const NOT_PUBLIC_LOOPBACK = /^endpoint address (127\.0\.0\.1|::1) is not public$/;
 
+const ENV = {
+  LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true',
+  LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true',
+  LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3',
+};
+
 let t: TestApp;
 let receivers: Receiver[] = [];
 beforeEach(async () => {
-  t = await createTestApp({
-    LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true',
-    LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true',
-    LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: '3',
-  });
+  t = await createTestApp(ENV);
 });
 afterEach(async () => {
   await t.close();
@@ -347,20 +349,48 @@ describe('non-public addresses (LIVECALLS_WEBHOOKS_ALLOW_PRIVATE off)', () => {
   });
 });
 
+/** The real store, with `enqueue` failing while `down` is set (as it does while PostgreSQL is away). */
+function outage(store: WebhookStore) {
+  const state = { down: true, failed: 0 };
+  const enqueue = store.enqueue;
+  store.enqueue = async (message, now) => {
+    if (state.down) {
+      state.failed += 1;
+      throw new Error('Connection terminated unexpectedly');
+    }
+    return enqueue(message, now);
+  };
+  return state;
+}
+
 describe('outbox briefly unreachable', () => {
-  /** The real store, with `enqueue` failing while `down` is set (as it does while PostgreSQL is away). */
-  function outage(store: WebhookStore) {
-    const state = { down: true, failed: 0 };
-    const enqueue = store.enqueue;
-    store.enqueue = async (message, now) => {
-      if (state.down) {
-        state.failed += 1;
-        throw new Error('Connection terminated unexpectedly');
-      }
-      return enqueue(message, now);
-    };
-    return state;
-  }
+  it('on the embedded store the outbox is written in the commit: the change listener never enqueues', async () => {
+    expect(t.services.stores.calls.outboxInCommit).toBe(true);
+    const r = await receiver();
+    const ep = await register(t.ws, r.url, ['call.started', 'call.ended']);
+    t.services.webhooks.start();
+    const store = outage(t.services.stores.webhooks);
+
+    const lkRoom = await startCall(t.ws, 'call-in-commit');
+    expect((await postWebhook(t.app, webhook('room_finished', lkRoom, t.clock.now))).statusCode).toBe(200);
+    await vi.waitFor(() => expect(types(r).sort()).toEqual(['call.ended', 'call.started']), WAIT);
+    expect(store.failed).toBe(0);
+    expect(t.services.webhooks.held).toBe(0);
+    const wh = new Webhook(ep.secret);
+    const ended = r.received
+      .map((q) => wh.verify(q.body, r.webhookHeaders(q)) as { type: string; data: Record<string, unknown> })
+      .find((e) => e.type === 'call.ended');
+    expect(ended?.data).toMatchObject({ roomName: 'call-in-commit', endReason: 'room_finished' });
+  });
+});
+
+describe('outbox briefly unreachable, enqueued after the commit', () => {
+  // The path of a store that cannot write the outbox in its commits (Redis + PostgreSQL, or embedded calls
+  // with a PostgreSQL outbox): the embedded calls, told not to.
+  beforeEach(async () => {
+    await t.close();
+    t = await createTestApp(ENV, { stores: (s) => ({ ...s, calls: { ...s.calls, outboxInCommit: false } }) });
+  });
 
   it('holds the news whose outbox write failed and delivers it, once, when the outbox is back', async () => {
     const r = await receiver();

@@ -16,6 +16,7 @@ import { createMetrics } from '../../src/metrics.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
 import { openStores } from '../../src/store/open.ts';
+import type { Stores } from '../../src/store/types.ts';
 import { webhookId } from '../../src/webhooks/events.ts';
 import { newEndpointId, WebhookService } from '../../src/webhooks/service.ts';
 import { newSigningSecret } from '../../src/webhooks/signing.ts';
@@ -39,6 +40,11 @@ afterEach(async () => {
 });
 
 async function boot(dataDir: string, env: Record<string, string> = {}): Promise<Instance> {
+  return bootWith(dataDir, undefined, env);
+}
+
+/** `stores`: opened by the test (the configured ones otherwise). */
+async function bootWith(dataDir: string, opened: Stores | undefined, env: Record<string, string> = {}): Promise<Instance> {
   const config = loadConfig({
     LIVECALLS_DATA_DIR: dataDir,
     LIVEKIT_API_KEY: LK_KEY,
@@ -48,7 +54,7 @@ async function boot(dataDir: string, env: Record<string, string> = {}): Promise<
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const stores = await openStores(config);
+  const stores = opened ?? (await openStores(config));
   const services = createServices(config, { stores, log: pino({ level: 'silent' }) });
   const app = await buildApp(services);
   await app.ready();
@@ -119,6 +125,47 @@ describe('embedded outbox across a restart', () => {
     }, WAIT);
     await second.services.webhooks.stop();
     expect(r.received).toHaveLength(1);
+  });
+});
+
+describe('embedded outbox written in the commit', () => {
+  /**
+   * The store's commit alone, without the change listener that runs after it: what a process killed right
+   * after the commit leaves. With the outbox in the commit the webhooks are there after a reopen; enqueued
+   * after the commit (`outboxInCommit` off), they are lost.
+   */
+  async function commitThenCrash(inCommit: boolean) {
+    const dir = tempDir('livecalls-hooks-crash-');
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const stores = createEmbeddedStores(dir);
+    const first = await bootWith(dir, inCommit ? stores : { ...stores, calls: { ...stores.calls, outboxInCommit: false } });
+    const ws = await workspace(first);
+    const r = await receiver();
+    const ep = await register(first, ws.headers, r.url);
+    const at = Date.now();
+    const room = { sid: 'RM_crash', name: 'call-crash', createdAt: at, agentName: 'Agent', customerName: null };
+    const result = await first.services.stores.calls.ingest(
+      ws.id,
+      'call-crash',
+      [{ type: 'room_started', id: 'EV_crash', at, room }],
+      first.services.calls.folder,
+      at,
+    );
+    expect(result.applied).toBe(1);
+    await first.close();
+    const second = await boot(dir);
+    const res = await second.app.inject({ url: `/v2/api/webhooks/${ep.id}/deliveries`, headers: ws.headers });
+    return { deliveries: res.json().data as { eventId: string; status: string }[], callId: result.changes[0]?.after.id ?? '', ws };
+  }
+
+  it('keeps the webhook of a change committed just before a crash', async () => {
+    const { deliveries, callId, ws } = await commitThenCrash(true);
+    expect(deliveries).toMatchObject([{ eventId: webhookId(ws.id, callId, 'call.started'), status: 'pending' }]);
+  });
+
+  it('enqueued after the commit instead, that webhook is lost', async () => {
+    const { deliveries } = await commitThenCrash(false);
+    expect(deliveries).toEqual([]);
   });
 });
 

@@ -11,7 +11,8 @@ import { foldBatch, routingSidsOf, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
 import { callRows } from './call-rows.ts';
 import { historyIndexer } from './history.ts';
-import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed } from '../types.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed, OutboxContext } from '../types.ts';
+import type { OutboxWriter } from './webhooks.ts';
 import { isOutage } from '../unavailable.ts';
 
 interface CallRow {
@@ -22,8 +23,17 @@ interface CallRow {
  * `feed`: the live feed each committed batch's frames are appended to.
  * `archive`: an external archive (PostgreSQL) that ended calls are copied to; without one, this store is
  * its own archive. A copy that fails is remembered in `archive_pending` and retried by `archivePending`.
+ * `outbox`: when the webhook outbox is in this same database, each batch's outgoing webhook messages
+ * (`CallFolder.outbox`) are written in the batch's transaction: a transactional outbox, so no crash can
+ * commit a change without its webhooks.
  */
-export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStore, feed?: LiveFeed, log?: Logger): CallStore {
+export function createEmbeddedCalls(
+  db: Database.Database,
+  archive?: ArchiveStore,
+  feed?: LiveFeed,
+  log?: Logger,
+  outbox?: OutboxWriter,
+): CallStore {
   /** workspaceId -> roomName -> active call (kept in list order too) */
   const active = new Map<string, ActiveRooms>();
   const rows = callRows(db);
@@ -138,6 +148,14 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
       // After its turns: the history's search document holds the whole transcript.
       for (const { after } of folded.changes) if (!isActive(after)) indexEnded(after);
       if (archive) for (const { after } of folded.changes) if (!isActive(after)) insertPending.run(after.id);
+      // After its turns too: `call.ended` carries the whole transcript.
+      if (outbox && folder.outbox && folded.changes.length > 0) {
+        const context: OutboxContext = {
+          wants: (type) => outbox.wants(workspaceId, type),
+          transcript: (callId) => selectTurns.all(callId),
+        };
+        for (const message of folder.outbox(folded.changes, now, context)) outbox.write(message, now);
+      }
       return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes, appliedIds: folded.appliedEventIds };
     },
   );
@@ -223,6 +241,7 @@ export function createEmbeddedCalls(db: Database.Database, archive?: ArchiveStor
   }
 
   return {
+    outboxInCommit: outbox !== undefined,
     async ingest(workspaceId, roomName, events, folder, now) {
       const result = await new Promise<IngestResult>((resolve, reject) => {
         queued.push({ workspaceId, roomName, events, folder, now, resolve, reject });

@@ -7,7 +7,7 @@ import { createEmbeddedHistory } from './history.ts';
 import { createEmbeddedLeases } from './leases.ts';
 import { createEmbeddedRooms } from './rooms.ts';
 import { createEmbeddedTenants } from './tenants.ts';
-import { createEmbeddedWebhooks } from './webhooks.ts';
+import { createEmbeddedWebhooks, outboxWriter } from './webhooks.ts';
 
 /** Entries of each workspace's live log kept for resuming streams, unless configured otherwise. */
 export const DEFAULT_REPLAY = 1_000;
@@ -17,7 +17,8 @@ export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal',
   const feed = createMemoryFeed(replay);
   return {
     tenants: createEmbeddedTenants(db),
-    calls: createEmbeddedCalls(db, undefined, feed, log),
+    // The outbox is in this database: a batch's webhooks are written in its commit.
+    calls: createEmbeddedCalls(db, undefined, feed, log, outboxWriter(db)),
     feed,
     webhooks: createEmbeddedWebhooks(db),
     rooms: createEmbeddedRooms(db),

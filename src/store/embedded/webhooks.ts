@@ -14,6 +14,7 @@ import type {
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEventType,
+  WebhookMessage,
   WebhookStore,
 } from '../types.ts';
 
@@ -98,16 +99,18 @@ function toDelivery(row: Omit<DeliveryRow, 'seq'>, history: DeliveryAttempt[]): 
   };
 }
 
-export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
-  const insertEndpoint = db.prepare(
-    `INSERT INTO webhook_endpoints (id, workspace_id, url, events, description, secret, created_at)
-     VALUES (@id, @workspaceId, @url, @events, @description, @secret, @createdAt)`,
-  );
-  const selectEndpoints = db.prepare<[string], EndpointRow>(
-    'SELECT * FROM webhook_endpoints WHERE workspace_id = ? ORDER BY created_at, id',
-  );
-  const selectEndpoint = db.prepare<[string, string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
-  const deleteEndpoint = db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
+/**
+ * The outbox's writes, synchronous so they can join another transaction: the call store's, which writes a
+ * batch's messages in the batch's own commit (see `CallFolder.outbox`). Outside a transaction each is its own.
+ */
+export interface OutboxWriter {
+  /** Whether an endpoint of the workspace is subscribed to the type. */
+  wants(workspaceId: string, type: WebhookEventType): boolean;
+  /** The message and one pending delivery per subscribed endpoint; 0 when its id was enqueued already. */
+  write(message: WebhookMessage, now: number): number;
+}
+
+export function outboxWriter(db: Database.Database): OutboxWriter {
   const insertMessage = db.prepare(
     `INSERT INTO webhook_messages (id, workspace_id, type, payload, created_at) VALUES (@id, @workspaceId, @type, @payload, @now)
      ON CONFLICT (id) DO NOTHING`,
@@ -118,6 +121,31 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
      WHERE e.workspace_id = @workspaceId AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = @type)
      ORDER BY e.created_at, e.id`,
   );
+  const selectSubscribed = db.prepare<[string, string], { one: number }>(
+    `SELECT 1 AS one FROM webhook_endpoints e
+     WHERE e.workspace_id = ? AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = ?) LIMIT 1`,
+  );
+  const write = db.transaction((message: WebhookMessage, now: number) => {
+    const row = { id: message.id, workspaceId: message.workspaceId, type: message.type, payload: message.payload, now };
+    return insertMessage.run(row).changes === 0 ? 0 : fanOut.run(row).changes;
+  });
+  return {
+    wants: (workspaceId, type) => selectSubscribed.get(workspaceId, type) !== undefined,
+    write: (message, now) => write(message, now),
+  };
+}
+
+export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
+  const insertEndpoint = db.prepare(
+    `INSERT INTO webhook_endpoints (id, workspace_id, url, events, description, secret, created_at)
+     VALUES (@id, @workspaceId, @url, @events, @description, @secret, @createdAt)`,
+  );
+  const selectEndpoints = db.prepare<[string], EndpointRow>(
+    'SELECT * FROM webhook_endpoints WHERE workspace_id = ? ORDER BY created_at, id',
+  );
+  const selectEndpoint = db.prepare<[string, string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
+  const deleteEndpoint = db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
+  const writer = outboxWriter(db);
   const lockDue = db.prepare<{ holder: string; now: number; clock: number; until: number; limit: number }, { seq: number }>(
     `UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
      WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND locked_until <= @clock
@@ -157,9 +185,7 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
     'DELETE FROM webhook_messages WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = webhook_messages.id)',
   );
 
-  const enqueue = db.transaction((message: { id: string; workspaceId: string; type: string; payload: string; now: number }) =>
-    insertMessage.run(message).changes === 0 ? 0 : fanOut.run(message).changes,
-  );
+  const enqueue = db.transaction((message: WebhookMessage, now: number) => writer.write(message, now));
   const claim = db.transaction((holder: string, now: number, leaseMs: number, limit: number) => {
     // Read inside the transaction: after waiting for the write lock, not before.
     const clock = Date.now();
@@ -192,7 +218,7 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
       return deleteEndpoint.run(workspaceId, id).changes > 0;
     },
     async enqueue(message, now) {
-      return enqueue.immediate({ ...message, now });
+      return enqueue.immediate(message, now);
     },
     async claim(holder, now, leaseMs, limit): Promise<ClaimedDelivery[]> {
       if (limit <= 0) return [];
