@@ -1,4 +1,4 @@
-/** `npm run security:table`: the security table (security-table.ts) as Markdown, for the README. */
+/** `npm run security:table`: the security table (security-table.ts) as Markdown, for docs/security.md. */
 import { format, resolveConfig } from 'prettier';
 import { ATTACK_STEPS, CASES, EXPECTED, ROUTES, routeLabel, showExpected, SIGNED_CASES } from './security-table.ts';
 
@@ -22,6 +22,6 @@ for (const s of ATTACK_STEPS) {
   lines.push(row([r ? `\`${routeLabel(r)}\`` : s.route, String(s.expected)]));
 }
 
-// Formatted as the README is checked (`prettier --check`), so the output pastes in unchanged.
-const options = await resolveConfig(new URL('../../README.md', import.meta.url));
+// Formatted as the docs are checked (`prettier --check`), so the output pastes in unchanged.
+const options = await resolveConfig(new URL('../../docs/security.md', import.meta.url));
 process.stdout.write(await format(lines.join('\n'), { ...options, parser: 'markdown' }));
