@@ -1,6 +1,6 @@
 /**
  * The security table: every API route against every way a caller can be the wrong one, with the status
- * expected. `security.test.ts` runs it on every backend; `npm run security:table` prints it for the README.
+ * expected. `security.test.ts` runs it on every backend; `npm run security:table` prints it for docs/security.md.
  * Pure data (no test runner, no app), so the printer can import it.
  *
  * Why a table: a route added without its row, or a row whose expectation drifts, is visible in one place
