@@ -129,7 +129,13 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       sids.forEach((s, i) => w.checks.push({ k: w.key(k(ws, 'sid', s)), t: 'get', v: sidIds[i] ?? null }));
       claims.forEach((s, i) => w.checks.push({ k: w.key(claimKey(ws, roomName, s)), t: 'get', v: claimIds[i] ?? null }));
       const ids = [...new Set([liveId, endedId, ...sidIds, ...claimIds].filter((x): x is string => Boolean(x)))];
-      const raws = ids.length ? await redis.mget(...ids.map((id) => k(ws, 'call', id))) : [];
+      // Ids are deduplicated per call (fold-batch.ts): their seen keys are read for every call the batch may go
+      // to, in the same round trip as the calls themselves.
+      const idSeenKeys = seenKeysOf(events, ids);
+      const [raws, idSeenFlags] = await Promise.all([
+        ids.length ? redis.mget(...ids.map((id) => k(ws, 'call', id))) : Promise.resolve([]),
+        idSeenKeys.length ? redis.mget(...idSeenKeys.map((key) => k(ws, 'seen', key))) : Promise.resolve([]),
+      ]);
       const calls = new Map<string, Call>();
       ids.forEach((id, i) => {
         w.checks.push({ k: w.key(k(ws, 'call', id)), t: 'same', v: raws[i] ?? null });
@@ -147,11 +153,13 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         if (call && call.roomName === roomName) byClaim.set(s, call);
       });
       const latestEnded = (endedId && calls.get(endedId)) || (await archivedLatestEnded(ws, roomName));
-      // Ids are deduplicated per call (fold-batch.ts): look them up for every call the batch may go to.
-      const candidates = [...new Set([...calls.keys(), ...(latestEnded ? [latestEnded.id] : [])])];
-      const seenKeys = seenKeysOf(events, candidates);
-      const seenFlags = seenKeys.length ? await redis.mget(...seenKeys.map((key) => k(ws, 'seen', key))) : [];
-      const seen = new Set(seenKeys.filter((_, i) => seenFlags[i] !== null));
+      const seen = new Set(idSeenKeys.filter((_, i) => idSeenFlags[i] !== null));
+      // The archive's latest ended call (no live key for it): one more read, only then.
+      if (latestEnded && !ids.includes(latestEnded.id)) {
+        const more = seenKeysOf(events, [latestEnded.id]);
+        const flags = await redis.mget(...more.map((key) => k(ws, 'seen', key)));
+        more.forEach((key, i) => flags[i] !== null && seen.add(key));
+      }
       const snapshot = { active: liveId ? calls.get(liveId) : undefined, latestEnded, bySid, byClaim };
       const folded = foldBatch(ws, roomName, snapshot, events, (id) => seen.has(id), folder, now);
 
