@@ -221,7 +221,12 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         redis.sadd(`${prefix}:workspaces`, ws),
         ...folded.changes.flatMap(({ after }) => (after.roomSid ? [redis.set(`${prefix}:sidws:${after.roomSid}`, ws, 'EX', DAY_S)] : [])),
       ]);
-      if (!(await w.commit(redis))) continue;
+      if (!(await w.commit(redis))) {
+        // Another instance wrote the room first. A short random pause, growing with each loss, keeps two
+        // instances with queued batches for one room from re-reading in lockstep until one runs out of tries.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 * (attempt + 1))));
+        continue;
+      }
 
       for (const { after } of folded.changes) {
         if (!isActive(after)) await archiveOne(ws, after.id).catch(() => undefined); // retried by archivePending
