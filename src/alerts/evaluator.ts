@@ -17,6 +17,7 @@ import type { CallService, Clock } from '../calls/service.ts';
 import type { WorkspaceSettings } from '../calls/settings.ts';
 import type { Stores } from '../store/types.ts';
 import { dueAlerts } from './evaluate.ts';
+import { periodic } from '../calls/periodic.ts';
 
 export const ALERTS_LEASE = 'alerts';
 /** The workspace list is read again after this long (workspaces are created rarely). */
@@ -41,8 +42,6 @@ export function createAlertEvaluator(deps: {
 }): AlertEvaluator {
   const { stores, service, settings, clock, everyMs, log } = deps;
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
   let workspaces: { ids: string[]; at: number } | undefined;
 
   async function workspaceIds(now: number): Promise<string[]> {
@@ -78,22 +77,6 @@ export function createAlertEvaluator(deps: {
 
   return {
     evaluate,
-    start() {
-      timer = setInterval(() => {
-        if (running) return;
-        running = evaluate()
-          .catch((err: unknown) => {
-            log.error({ err }, 'alert evaluation failed; will retry');
-            return 0;
-          })
-          .finally(() => (running = undefined));
-      }, everyMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    ...periodic(evaluate, everyMs, (err) => log.error({ err }, 'alert evaluation failed; will retry')),
   };
 }

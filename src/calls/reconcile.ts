@@ -21,6 +21,7 @@ import type { LiveKitProjects } from '../control/projects.ts';
 import { mapWebhook, parseRoomMetadata } from '../ingest/livekit.ts';
 import type { IngestResult, Stores } from '../store/types.ts';
 import type { CallService, Clock } from './service.ts';
+import { periodic } from './periodic.ts';
 
 export const RECONCILE_LEASE = 'reconcile';
 export const QUIET_MS = 30_000;
@@ -91,8 +92,6 @@ export async function adoptListedRoom(
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const { stores, service, projects, clock, everyMs, log } = deps;
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
 
   async function endGhosts(rooms: Map<string, Room>, now: number, serves: (ws: string) => boolean): Promise<number> {
     let ended = 0;
@@ -163,19 +162,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   return {
     holder,
     reconcile,
-    start() {
-      timer = setInterval(() => {
-        if (running) return;
-        running = reconcile()
-          .catch((err: unknown) => log.error({ err }, 'reconciliation with LiveKit failed; will retry'))
-          .finally(() => (running = undefined));
-      }, everyMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    ...periodic(reconcile, everyMs, (err) => log.error({ err }, 'reconciliation with LiveKit failed; will retry')),
   };
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import type { HistoryStore } from '../store/types.ts';
 import type { Clock } from './service.ts';
+import { periodic } from './periodic.ts';
 
 export const PURGE_BATCH = 200;
 /** Batches per pass; what is left waits for the next pass. */
@@ -32,8 +33,6 @@ export function createRetention(opts: {
   pauseMs?: number;
 }): Retention {
   const { history, retentionMs, clock, metrics, log } = opts;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
   let stopping = false;
 
   async function purge(): Promise<number> {
@@ -50,27 +49,18 @@ export function createRetention(opts: {
     return total;
   }
 
+  const loop = periodic(purge, opts.everyMs ?? 60_000, (err) => log.error({ err }, 'retention purge failed; will retry'));
+
   return {
     purge,
     start() {
       if (retentionMs === undefined) return;
       stopping = false;
-      timer = setInterval(() => {
-        if (running) return;
-        running = purge()
-          .catch((err: unknown) => {
-            log.error({ err }, 'retention purge failed; will retry');
-            return 0;
-          })
-          .finally(() => (running = undefined));
-      }, opts.everyMs ?? 60_000);
-      timer.unref();
+      loop.start();
     },
     async stop() {
       stopping = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
+      await loop.stop();
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import type { CallStore, Stores } from '../store/types.ts';
 import type { CallService, Clock } from './service.ts';
 import type { Metrics } from '../metrics.ts';
+import { periodic } from './periodic.ts';
 
 export const DEDUPE_WINDOW_MS = 24 * 3_600_000;
 const BATCH = 500;
@@ -46,8 +47,6 @@ export function createSweeper(opts: {
   const { calls, service, staleAfterMs, clock, metrics, log, leases } = opts;
   const holder = opts.holder ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const every = sweepEvery(staleAfterMs);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
 
   async function sweep(): Promise<number> {
     if (!(await leases.tryLease(SWEEP_LEASE, holder, every * 3, clock()))) return 0;
@@ -77,22 +76,6 @@ export function createSweeper(opts: {
 
   return {
     sweep,
-    start() {
-      timer = setInterval(() => {
-        if (running) return;
-        running = sweep()
-          .catch((err: unknown) => {
-            log.error({ err }, 'stale-call sweep failed; will retry');
-            return 0;
-          })
-          .finally(() => (running = undefined));
-      }, every);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
+    ...periodic(sweep, every, (err) => log.error({ err }, 'stale-call sweep failed; will retry')),
   };
 }
