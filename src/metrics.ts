@@ -10,7 +10,7 @@ export interface Metrics {
   streamClients: Gauge;
   streamOverflows: Counter;
   webhookDeliveries: Counter<'result'>;
-  webhookBacklogDropped: Counter;
+  webhookRelayDropped: Counter;
   archiveFailures: Counter;
   historyPurged: Counter;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
@@ -76,9 +76,9 @@ export function createMetrics(defaults = true): Metrics {
       labelNames: ['result'],
       registers: [registry],
     }),
-    webhookBacklogDropped: new Counter({
-      name: 'livecalls_webhook_backlog_dropped_total',
-      help: 'Outgoing webhook events lost because the outbox stayed unreachable while its in-memory backlog was full',
+    webhookRelayDropped: new Counter({
+      name: 'livecalls_webhook_relay_dropped_total',
+      help: 'Committed webhook news dropped because the outbox refused it for a reason other than an outage (logged with the error)',
       registers: [registry],
     }),
     httpRequestDuration: new Histogram({

@@ -116,18 +116,11 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     metrics,
   });
   hub.start();
-  const inCommit = stores.calls.outboxInCommit === true;
-  const webhooks = new WebhookService({
-    store: stores.webhooks,
-    calls: stores.calls,
-    config: config.webhooks,
-    clock,
-    metrics,
-    log,
-    inCommit,
-  });
-  // A transactional outbox where the store has one (embedded); elsewhere the listener enqueues after the commit.
-  if (inCommit) calls.useOutbox(webhooks.outbox);
+  const webhooks = new WebhookService({ store: stores.webhooks, calls: stores.calls, config: config.webhooks, clock, metrics, log });
+  // Each commit keeps its webhook news: in the outbox itself where the store shares its database, else in the
+  // store's relay, which the worker moves into the outbox.
+  if (stores.calls.outboxInCommit) calls.useOutbox(webhooks.outbox);
+  else calls.useRelay(webhooks.relayed);
   calls.onChange('webhooks', webhooks.onChange);
   const llm = config.llm ? new LlmInsights({ config: config.llm, metrics, log, timers: overrides.llmTimers }) : undefined;
   if (llm) calls.onChange('llm', llm.onChange);

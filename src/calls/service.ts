@@ -63,6 +63,9 @@ export type ChangeListener = (workspaceId: string, deltas: readonly CallDelta[],
  */
 export type OutboxBuilder = (deltas: readonly CallDelta[], now: number, outbox: OutboxContext) => WebhookMessage[];
 
+/** A batch's news as the entries a store's relay keeps (see `CallFolder.relay`): synchronous, no I/O. */
+export type RelayBuilder = (deltas: readonly CallDelta[], now: number) => string[];
+
 export class CallService {
   readonly folder: CallFolder;
   private readonly listeners: { name: string; fn: ChangeListener }[] = [];
@@ -82,6 +85,7 @@ export class CallService {
   private readonly agentLabels = new AgentLabels();
   /** What the folder's `outbox` hook builds messages with; none until the composition root sets it. */
   private outboxBuilder: OutboxBuilder | undefined;
+  private relayBuilder: RelayBuilder | undefined;
 
   constructor(
     private readonly calls: CallStore,
@@ -121,6 +125,11 @@ export class CallService {
         const deltas = changes.map((c) => this.deltaOf(c)).filter((d): d is CallDelta => d !== undefined);
         return deltas.length > 0 ? this.outboxBuilder(deltas, now, outbox) : [];
       },
+      relay: (changes, now) => {
+        if (!this.relayBuilder) return [];
+        const deltas = changes.map((c) => this.deltaOf(c)).filter((d): d is CallDelta => d !== undefined);
+        return deltas.length > 0 ? this.relayBuilder(deltas, now) : [];
+      },
     };
   }
 
@@ -130,6 +139,11 @@ export class CallService {
    */
   useOutbox(builder: OutboxBuilder): void {
     this.outboxBuilder = builder;
+  }
+
+  /** Sets what a store with a relay (`CallStore.relay`) keeps of each commit's news for the outbox. */
+  useRelay(builder: RelayBuilder): void {
+    this.relayBuilder = builder;
   }
 
   async ingest(

@@ -97,6 +97,32 @@ export interface CallFolder {
    * the transaction: synchronous, and what it throws fails the batch (nothing committed, the sender retries).
    */
   outbox?(changes: readonly CallChange[], now: number, outbox: OutboxContext): WebhookMessage[];
+  /**
+   * For a store whose outbox is elsewhere (`CallStore.relay`): the batch's news as opaque entries, which the
+   * store keeps in the same commit until the relay moves them into the outbox. Synchronous, like `outbox`.
+   */
+  relay?(changes: readonly CallChange[], now: number): string[];
+}
+
+/** One entry of a batch's news kept by the call store for the outbox (see `CallStore.relay`). */
+export interface RelayEntry {
+  workspaceId: string;
+  /** The store's id for the entry, in commit order within its workspace. */
+  id: string;
+  body: string;
+}
+
+/**
+ * The transactional outbox of a call store that cannot write the webhook outbox in its own commits (Redis,
+ * or embedded calls with the outbox in PostgreSQL): each commit keeps its news (`CallFolder.relay`), and a
+ * mover takes it into the outbox and then forgets it. Moving twice is harmless (the outbox skips a message
+ * id it has), so several instances may move at once and a crash between the two steps loses nothing.
+ */
+export interface RelayStore {
+  /** The oldest entries kept, at most `limit`, each workspace's in commit order. */
+  take(limit: number): Promise<RelayEntry[]>;
+  /** Forgets entries that are in the outbox now; forgetting one twice is harmless. */
+  done(entries: readonly RelayEntry[]): Promise<void>;
 }
 
 /** What the `outbox` hook may read from the transaction it runs in. */
@@ -124,9 +150,11 @@ export interface IngestResult {
 export interface CallStore {
   /**
    * True when `ingest` writes the folder's `outbox` messages in the batch's own commit (the embedded store
-   * with the embedded outbox). Otherwise outgoing webhooks are enqueued after the commit by a change listener.
+   * with the embedded outbox). Otherwise the store has a `relay` that keeps them in the commit for the outbox.
    */
   readonly outboxInCommit?: boolean;
+  /** Where a store without `outboxInCommit` keeps each commit's news for the outbox (see `RelayStore`). */
+  readonly relay?: RelayStore;
   /**
    * Applies a batch of events for one room of one workspace atomically: events whose id was already
    * applied in this workspace are skipped (counted as duplicates), the rest are folded in order.

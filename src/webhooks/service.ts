@@ -2,39 +2,45 @@
  * Outgoing webhooks: endpoint registration per workspace, what puts news into the durable outbox, and the
  * delivery worker. Nothing here waits on a receiver: news is only enqueued; the worker sends.
  *
- * Two ways news reaches the outbox:
- *  - In the commit (`outbox`, when the call store says `outboxInCommit`: the embedded store with the embedded
+ * A committed change never loses its webhook, whatever crash follows: its news is written in the commit
+ * itself, in one of two ways, whichever the call store offers.
+ *  - In the outbox (`outbox`, when the call store says `outboxInCommit`: the embedded store with the embedded
  *    outbox): the store asks for the batch's messages while applying it and writes them in the same SQLite
- *    transaction, so a committed change always has its outbox rows, whatever crash follows. The change
- *    listener then only wakes the worker.
- *  - After the commit (`onChange`), for stores that cannot do that yet (Redis + PostgreSQL, or embedded calls
- *    with a PostgreSQL outbox): a crash between the commit and the enqueue loses that news.
- *
- * Why news the outbox could not take after a commit is held in memory: the listener runs after the call
- * change committed and was acknowledged, and the sender's retry of it would be deduplicated away, so a failed outbox write
- * (PostgreSQL restarting, a network blip) would otherwise lose the event for good. Held news is retried by
- * the worker before each claim (with the time it happened, so it is due at once and keeps its order), and
- * news arriving meanwhile queues behind it. The backlog is bounded (oldest dropped, counted) and dies with
- * the process: only a crash during an outage still loses events.
+ *    transaction.
+ *  - In the store's relay (`relayed`, when it has `CallStore.relay`: Redis, whose commit is one Lua script, or
+ *    embedded calls with the outbox in PostgreSQL): the commit keeps the batch's news beside the calls, and
+ *    `move` (run by the worker before every claim, so every poll and every kick) takes it into the outbox,
+ *    then forgets it. The outbox skips a message id it has, so a move repeated after a crash, or made by two
+ *    instances at once, enqueues each message once. An outbox that is away leaves the news where it is, in
+ *    order, for the next poll: nothing is held in memory, and nothing dies with the process.
+ * The change listener (`onChange`) only wakes the worker, so this instance's news goes out at once.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ChangeListener, Clock, OutboxBuilder } from '../calls/service.ts';
+import type { ChangeListener, Clock, OutboxBuilder, RelayBuilder } from '../calls/service.ts';
 import type { Config } from '../config.ts';
 import { AppError } from '../errors.ts';
 import type { CallDelta } from '../domain/changes.ts';
 import type { Metrics } from '../metrics.ts';
-import type { CallStore, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookMessage, WebhookStore } from '../store/types.ts';
-import { Backlog } from './backlog.ts';
-import { buildMessage, newsOf } from './events.ts';
+import type {
+  CallStore,
+  RelayEntry,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookMessage,
+  WebhookStore,
+} from '../store/types.ts';
+import { isOutage } from '../store/unavailable.ts';
+import { buildMessage, newsOf, WEBHOOK_EVENT_TYPES } from './events.ts';
 import { newSigningSecret } from './signing.ts';
 import { DeliveryWorker } from './worker.ts';
 
 /** Enough for any sane integration, small enough that one call's news never fans out unboundedly. */
 export const MAX_ENDPOINTS_PER_WORKSPACE = 20;
 
-/** News held while the outbox is unreachable: minutes of a busy deployment's events, a bounded amount of memory. */
-export const BACKLOG_LIMIT = 10_000;
+/** Relay entries moved per round; a move goes on round after round until the relay is empty. */
+export const RELAY_BATCH = 200;
 
 export interface NewEndpoint {
   url: string;
@@ -44,33 +50,31 @@ export interface NewEndpoint {
 
 export interface WebhookServiceDeps {
   store: WebhookStore;
+  /** Where committed news comes from: a store with `outboxInCommit` or with a `relay`. */
   calls: CallStore;
   config: Config['webhooks'];
   clock: Clock;
   metrics: Metrics;
   log: Logger;
-  /** Defaults to `BACKLOG_LIMIT`. */
-  backlogLimit?: number;
-  /**
-   * True when the call store writes `outbox`'s messages in its commits (`CallStore.outboxInCommit`): the
-   * change listener then enqueues nothing.
-   */
-  inCommit?: boolean;
-}
-
-/** One event of a committed change, for the outbox. */
-interface News {
-  workspaceId: string;
-  type: WebhookEventType;
-  delta: CallDelta;
-  now: number;
 }
 
 /**
- * Held news: the message when it could be built, the news itself when not (`call.ended` whose transcript
- * could not be read). Built messages are plain strings, so most entries cost little memory.
+ * One news item as a relay keeps it: the message itself, or for `call.ended` the change it is built from,
+ * since its message carries the call's whole transcript, which the store reads when it is moved.
  */
-type Held = { now: number; message: WebhookMessage } | { now: number; news: News };
+type Relayed = { now: number; type: WebhookEventType; message: WebhookMessage } | { now: number; type: 'call.ended'; delta: CallDelta };
+
+function parseRelayed(body: string): Relayed | undefined {
+  try {
+    const r = JSON.parse(body) as Partial<Relayed> & { message?: WebhookMessage; delta?: CallDelta };
+    if (typeof r.now !== 'number' || !WEBHOOK_EVENT_TYPES.includes(r.type as WebhookEventType)) return undefined;
+    if (r.message && typeof r.message.id === 'string' && typeof r.message.payload === 'string') return r as Relayed;
+    if (r.type === 'call.ended' && typeof r.delta?.call?.id === 'string') return r as Relayed;
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function newEndpointId(): string {
   return `ep_${randomBytes(8).toString('hex')}`;
@@ -78,20 +82,12 @@ export function newEndpointId(): string {
 
 export class WebhookService {
   readonly worker: DeliveryWorker;
-  private readonly backlog: Backlog<Held>;
-  private draining: Promise<void> | undefined;
-  /** Dropping from a full backlog is logged once per outage (the metric counts every entry). */
-  private dropping = false;
+  private moving: Promise<void> | undefined;
 
   constructor(private readonly deps: WebhookServiceDeps) {
-    const { store, clock, metrics, log, config } = deps;
-    this.backlog = new Backlog(deps.backlogLimit ?? BACKLOG_LIMIT);
-    this.worker = new DeliveryWorker({ store, clock, metrics, log, ...config, beforeClaim: () => this.drain() });
-  }
-
-  /** Events held in memory because the outbox could not take them yet. */
-  get held(): number {
-    return this.backlog.size;
+    const { store, clock, metrics, log, config, calls } = deps;
+    if (!calls.outboxInCommit && !calls.relay) throw new Error('the call store must keep webhook news in its commits');
+    this.worker = new DeliveryWorker({ store, clock, metrics, log, ...config, beforeClaim: () => this.move() });
   }
 
   /** The endpoint and its signing secret: the only time the secret is shown. */
@@ -136,8 +132,7 @@ export class WebhookService {
 
   /**
    * Registered with `CallService.useOutbox` when the store writes the outbox in its commits: a batch's messages,
-   * for the types some endpoint of the workspace is subscribed to. Runs inside the store's transaction. The ids
-   * are the same `onChange` would give (see events.ts), so nothing is enqueued twice.
+   * for the types some endpoint of the workspace is subscribed to. Runs inside the store's transaction.
    */
   readonly outbox: OutboxBuilder = (deltas, now, outbox) =>
     deltas.flatMap((delta) =>
@@ -147,125 +142,111 @@ export class WebhookService {
     );
 
   /**
-   * Registered with `CallService.onChange`: turns committed news into outbox rows, unless the store already
-   * wrote them in the commit (`inCommit`); then it only wakes the worker. Never throws.
+   * Registered with `CallService.useRelay` when the store has a relay: every news item of a batch, whoever is
+   * subscribed (subscriptions live in the outbox's database, which the commit cannot read; a few items per
+   * call, so keeping them all costs little). Runs inside the store's commit.
    */
-  readonly onChange: ChangeListener = async (workspaceId, deltas, now) => {
-    const news: News[] = deltas.flatMap((delta) => newsOf(delta).map((n) => ({ workspaceId, type: n.type, delta: n.delta, now })));
-    if (news.length === 0) return;
-    if (this.deps.inCommit) {
-      this.worker.kick();
-      return;
-    }
-    if (this.backlog.size > 0) {
-      // The outbox failed a moment ago: queue behind what it has not taken yet rather than make this ingest
-      // wait on a database that is most likely still away.
-      this.hold(news.map((n) => this.heldOf(n)));
-      if (this.worker.running) this.worker.kick();
-      else await this.drain();
-      return;
-    }
-    let subscribed: Set<WebhookEventType>;
-    try {
-      subscribed = new Set((await this.deps.store.listEndpoints(workspaceId)).flatMap((e) => e.events));
-    } catch (err) {
-      this.hold(
-        news.map((n) => this.heldOf(n)),
-        err,
-      );
-      return;
-    }
-    const wanted = news.filter((n) => subscribed.has(n.type));
-    let created = 0;
-    for (const [i, n] of wanted.entries()) {
-      let message: WebhookMessage | undefined;
-      try {
-        message = await this.build(n);
-        created += await this.deps.store.enqueue(message, n.now);
-      } catch (err) {
-        const first: Held = message ? { now: n.now, message } : this.heldOf(n);
-        this.hold([first, ...wanted.slice(i + 1).map((rest) => this.heldOf(rest))], err);
-        break;
-      }
-    }
-    if (created > 0) this.worker.kick();
+  readonly relayed: RelayBuilder = (deltas, now) =>
+    deltas.flatMap((delta) =>
+      newsOf(delta).map((n) =>
+        JSON.stringify(
+          n.type === 'call.ended'
+            ? { now, type: n.type, delta: n.delta }
+            : { now, type: n.type, message: buildMessage(n.type, n.delta, now) },
+        ),
+      ),
+    );
+
+  /** Registered with `CallService.onChange`: the news is in the commit already, so only the worker is woken. */
+  readonly onChange: ChangeListener = (_workspaceId, deltas) => {
+    if (deltas.some((delta) => newsOf(delta).length > 0)) this.worker.kick();
   };
 
   /**
-   * Moves held news into the outbox, oldest first, until it is all in or a second write fails (the store is
-   * most likely still away: the rest waits for the next poll, in order). The first failure is stepped over,
-   * so an entry that cannot be written at all does not hold up the others. Never throws; one drain at a time.
+   * Moves the relay's news into the outbox, oldest first, until the relay is empty or the outbox (or the call
+   * store) is away: then the rest stays for the next poll, in order. An entry the outbox refuses for another
+   * reason (a bug or bad data, which no retry mends) is logged, counted and dropped, so it cannot hold up the
+   * others. Never throws; one move at a time.
    */
-  drain(): Promise<void> {
-    if (this.backlog.size === 0) return Promise.resolve();
-    this.draining ??= this.drainHeld().finally(() => {
-      this.draining = undefined;
+  move(): Promise<void> {
+    if (!this.deps.calls.relay) return Promise.resolve();
+    this.moving ??= this.moveRelayed().finally(() => {
+      this.moving = undefined;
     });
-    return this.draining;
+    return this.moving;
   }
 
-  private async drainHeld(): Promise<void> {
-    let moved = 0;
-    let skipped = 0;
-    for (let entry = this.backlog.at(skipped); entry; entry = this.backlog.at(skipped)) {
+  private async moveRelayed(): Promise<void> {
+    const relay = this.deps.calls.relay;
+    if (!relay) return;
+    for (;;) {
+      let entries: RelayEntry[];
       try {
-        const message = 'message' in entry ? entry.message : await this.build(entry.news);
-        await this.deps.store.enqueue(message, entry.now);
+        entries = await relay.take(RELAY_BATCH);
       } catch (err) {
-        if (skipped === 0 && this.backlog.size > 1) {
-          skipped = 1;
-          continue;
-        }
-        this.deps.log.warn(
-          { err, held: this.backlog.size, moved },
-          'webhook outbox still unavailable; held events retried at the next poll',
-        );
+        this.deps.log.warn({ err }, 'webhook news kept by the call store could not be read; retrying at the next poll');
         return;
       }
-      this.backlog.remove(entry);
-      moved += 1;
+      if (entries.length === 0) return;
+      const moved: RelayEntry[] = [];
+      let created = 0;
+      let away: unknown;
+      const subscribed = new Map<string, Set<WebhookEventType>>();
+      for (const entry of entries) {
+        try {
+          created += await this.moveOne(entry, subscribed);
+        } catch (err) {
+          if (isOutage(err)) {
+            away = err;
+            break;
+          }
+          this.deps.metrics.webhookRelayDropped.inc();
+          this.deps.log.error({ err, workspaceId: entry.workspaceId, entryId: entry.id }, 'webhook news the outbox refused was dropped');
+        }
+        moved.push(entry);
+      }
+      if (moved.length > 0) {
+        try {
+          await relay.done(moved);
+        } catch (err) {
+          // Moved again at the next poll: the outbox skips what it has.
+          this.deps.log.warn({ err }, 'moved webhook news could not be forgotten yet');
+          away ??= err;
+        }
+      }
+      if (created > 0) this.worker.kick();
+      if (away !== undefined) {
+        this.deps.log.warn({ err: away, moved: moved.length }, 'webhook outbox unavailable; committed news stays for the next poll');
+        return;
+      }
+      if (entries.length < RELAY_BATCH) return;
     }
-    if (skipped > 0) {
-      this.deps.log.warn({ held: this.backlog.size, moved }, 'a held webhook event could not be written; retried at the next poll');
-      return;
-    }
-    this.dropping = false;
-    this.deps.log.info({ moved }, 'held webhook events are in the outbox');
   }
 
-  private async build(n: News): Promise<WebhookMessage> {
-    const transcript = n.type === 'call.ended' ? await this.deps.calls.transcript(n.workspaceId, n.delta.call.id) : [];
-    return buildMessage(n.type, n.delta, n.now, transcript);
-  }
-
-  /** Builds what needs no I/O now; keeps a copy of the rest (the call object may change after this). */
-  private heldOf(n: News): Held {
-    if (n.type !== 'call.ended') return { now: n.now, message: buildMessage(n.type, n.delta, n.now) };
-    return { now: n.now, news: { ...n, delta: structuredClone(n.delta) } };
-  }
-
-  private hold(entries: Held[], err?: unknown): void {
-    if (err !== undefined) {
-      this.deps.log.warn({ err, held: this.backlog.size + entries.length }, 'webhook outbox unavailable; events held in memory to retry');
+  /** One relay entry into the outbox: how many deliveries it created (0 when no endpoint wants it). */
+  private async moveOne(entry: RelayEntry, subscribed: Map<string, Set<WebhookEventType>>): Promise<number> {
+    const news = parseRelayed(entry.body);
+    if (!news) throw new Error(`unreadable webhook relay entry ${entry.id}`);
+    let types = subscribed.get(entry.workspaceId);
+    if (!types) {
+      types = new Set((await this.deps.store.listEndpoints(entry.workspaceId)).flatMap((e) => e.events));
+      subscribed.set(entry.workspaceId, types);
     }
-    const dropped = this.backlog.push(entries);
-    if (dropped === 0) return;
-    this.deps.metrics.webhookBacklogDropped.inc(dropped);
-    if (!this.dropping) {
-      this.dropping = true;
-      this.deps.log.warn({ limit: this.backlog.limit }, 'webhook backlog full: the oldest held events are dropped');
-    }
+    if (!types.has(news.type)) return 0;
+    const message =
+      'message' in news
+        ? news.message
+        : buildMessage(news.type, news.delta, news.now, await this.deps.calls.transcript(entry.workspaceId, news.delta.call.id));
+    return this.deps.store.enqueue(message, news.now);
   }
 
   start(): void {
     this.worker.start();
   }
 
-  /** Stops the worker, then gives held events one last chance to reach the outbox. */
+  /** Stops the worker; news not moved yet stays in the relay for the next start. */
   async stop(): Promise<void> {
     await this.worker.stop();
-    await this.drain();
-    if (this.backlog.size > 0)
-      this.deps.log.error({ lost: this.backlog.size }, 'webhook events the outbox never took are lost with this process');
+    await this.moving;
   }
 }

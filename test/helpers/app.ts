@@ -39,10 +39,13 @@ export function tempDir(prefix = 'livecalls-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** `stores`: changes the embedded stores before the services use them (a wrapped store, a property overridden). */
+/**
+ * `stores`: changes the embedded stores before the services use them (a wrapped store, a property overridden).
+ * `relayWebhooks`: the embedded store keeps webhook news in its relay rather than in the outbox (see the store).
+ */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { stores?: (stores: Stores) => Stores } = {},
+  options: { stores?: (stores: Stores) => Stores; relayWebhooks?: boolean } = {},
 ): Promise<TestApp> {
   const dataDir = tempDir();
   const config = loadConfig({
@@ -59,7 +62,12 @@ export async function createTestApp(
     },
   };
   const log = pino({ level: 'silent' });
-  const opened = options.stores?.(createEmbeddedStores(config.dataDir, config.sync, config.streamReplay, log));
+  const custom = options.stores || options.relayWebhooks;
+  const opened = custom
+    ? (options.stores ?? ((s: Stores) => s))(
+        createEmbeddedStores(config.dataDir, config.sync, config.streamReplay, log, { relayWebhooks: options.relayWebhooks === true }),
+      )
+    : undefined;
   const services = createServices(config, { clock: () => clock.now, log, ...(opened ? { stores: opened } : {}) });
   const app = await buildApp(services);
   await app.ready();

@@ -1,12 +1,13 @@
 /**
  * Outgoing webhooks end to end on the embedded store: registration, Standard Webhooks signatures checked
  * with the standardwebhooks library, every event type from the real ingest paths, retries on the service
- * clock, giving up, workspace isolation, refusing non-public addresses, and news held while the outbox is
- * unreachable. The receiver is a real local HTTP server (on 127.0.0.1, hence LIVECALLS_WEBHOOKS_ALLOW_PRIVATE).
+ * clock, giving up, workspace isolation, refusing non-public addresses, and committed news kept while the
+ * outbox is unreachable. The receiver is a real local HTTP server (on 127.0.0.1, hence LIVECALLS_WEBHOOKS_ALLOW_PRIVATE).
  */
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookStore } from '../../src/store/types.ts';
+import { pgOutage, unavailable } from '../../src/store/unavailable.ts';
 import { newEndpointId } from '../../src/webhooks/service.ts';
 import { newSigningSecret } from '../../src/webhooks/signing.ts';
 import { createTestApp, type TestApp, type TestWorkspace } from '../helpers/app.ts';
@@ -349,14 +350,17 @@ describe('non-public addresses (LIVECALLS_WEBHOOKS_ALLOW_PRIVATE off)', () => {
   });
 });
 
-/** The real store, with `enqueue` failing while `down` is set (as it does while PostgreSQL is away). */
+/**
+ * The real store, with `enqueue` failing while `down` is set as the guarded PostgreSQL outbox does while
+ * PostgreSQL is away (pg's "connection terminated", classified by the same test as production).
+ */
 function outage(store: WebhookStore) {
   const state = { down: true, failed: 0 };
   const enqueue = store.enqueue;
   store.enqueue = async (message, now) => {
     if (state.down) {
       state.failed += 1;
-      throw new Error('Connection terminated unexpectedly');
+      throw unavailable('PostgreSQL', new Error('Connection terminated unexpectedly'), pgOutage);
     }
     return enqueue(message, now);
   };
@@ -375,7 +379,6 @@ describe('outbox briefly unreachable', () => {
     expect((await postWebhook(t.app, webhook('room_finished', lkRoom, t.clock.now))).statusCode).toBe(200);
     await vi.waitFor(() => expect(types(r).sort()).toEqual(['call.ended', 'call.started']), WAIT);
     expect(store.failed).toBe(0);
-    expect(t.services.webhooks.held).toBe(0);
     const wh = new Webhook(ep.secret);
     const ended = r.received
       .map((q) => wh.verify(q.body, r.webhookHeaders(q)) as { type: string; data: Record<string, unknown> })
@@ -384,15 +387,16 @@ describe('outbox briefly unreachable', () => {
   });
 });
 
-describe('outbox briefly unreachable, enqueued after the commit', () => {
-  // The path of a store that cannot write the outbox in its commits (Redis + PostgreSQL, or embedded calls
-  // with a PostgreSQL outbox): the embedded calls, told not to.
+describe('outbox briefly unreachable, news kept in the relay', () => {
+  // The path of a store that cannot write the outbox in its commits (Redis, or embedded calls with the outbox
+  // in PostgreSQL): the embedded store, keeping its news in its relay.
   beforeEach(async () => {
     await t.close();
-    t = await createTestApp(ENV, { stores: (s) => ({ ...s, calls: { ...s.calls, outboxInCommit: false } }) });
+    t = await createTestApp(ENV, { relayWebhooks: true });
   });
 
-  it('holds the news whose outbox write failed and delivers it, once, when the outbox is back', async () => {
+  it('keeps the committed news while the outbox is away and delivers it, once, when the outbox is back', async () => {
+    expect(t.services.stores.calls.outboxInCommit).toBe(false);
     const r = await receiver();
     const ep = await register(t.ws, r.url, ['call.started', 'call.ended']);
     t.services.webhooks.start();
@@ -400,23 +404,24 @@ describe('outbox briefly unreachable, enqueued after the commit', () => {
 
     const lkRoom = await startCall(t.ws, 'call-outage');
     expect((await postWebhook(t.app, webhook('room_finished', lkRoom, t.clock.now))).statusCode).toBe(200);
-    // The worker's polls keep trying the held news while the outbox is away.
+    // The worker's polls keep trying while the outbox is away; the news stays in the relay.
     await vi.waitFor(() => expect(store.failed).toBeGreaterThanOrEqual(3), WAIT);
-    expect(t.services.webhooks.held).toBe(2);
+    expect(await t.services.stores.calls.relay?.take(10)).toHaveLength(2);
     expect(await deliveries(t.ws, ep.id)).toEqual([]);
     expect(r.received).toHaveLength(0);
 
     store.down = false;
     await vi.waitFor(() => expect(types(r).sort()).toEqual(['call.ended', 'call.started']), WAIT);
-    expect(t.services.webhooks.held).toBe(0);
+    expect(await t.services.stores.calls.relay?.take(10)).toEqual([]);
     const wh = new Webhook(ep.secret);
     const events = r.received.map((q) => wh.verify(q.body, r.webhookHeaders(q)) as { type: string; data: Record<string, unknown> });
-    expect(events.find((e) => e.type === 'call.ended')?.data).toMatchObject({ roomName: 'call-outage', endReason: 'room_finished' });
+    const ended = events.find((e) => e.type === 'call.ended')?.data;
+    expect(ended).toMatchObject({ roomName: 'call-outage', endReason: 'room_finished' });
     await vi.waitFor(async () => expect((await deliveries(t.ws, ep.id)).map((d) => d.status)).toEqual(['delivered', 'delivered']), WAIT);
     await t.services.webhooks.stop();
     expect(r.received).toHaveLength(2);
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).not.toMatch(/livecalls_change_listener_failures_total\{listener="webhooks"\} [1-9]/);
-    expect(metrics).toMatch(/livecalls_webhook_backlog_dropped_total 0/);
+    expect(metrics).toMatch(/livecalls_webhook_relay_dropped_total 0/);
   });
 });

@@ -1,31 +1,28 @@
 /**
- * The outbox is durable and shared: what was enqueued before a restart is delivered after it (embedded),
- * two instances draining one PostgreSQL outbox send every delivery exactly once, and news the outbox could
- * not take is held in memory within a bound.
+ * The outbox is durable and shared: what was enqueued before a restart is delivered after it (embedded), a
+ * change committed just before a crash still has its webhook delivered once on every store layout, two
+ * instances draining one PostgreSQL outbox send every delivery exactly once, and news the outbox refuses for
+ * good is dropped and counted without holding up the rest.
  */
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { CallDelta } from '../../src/domain/changes.ts';
-import { newCall } from '../../src/domain/call.ts';
-import { createMetrics } from '../../src/metrics.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { createEmbeddedStores } from '../../src/store/embedded/index.ts';
 import { openStores } from '../../src/store/open.ts';
 import type { Stores } from '../../src/store/types.ts';
 import { webhookId } from '../../src/webhooks/events.ts';
-import { newEndpointId, WebhookService } from '../../src/webhooks/service.ts';
-import { newSigningSecret } from '../../src/webhooks/signing.ts';
 import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
-import { createDatabase, pgReachable, TEST_SECRET } from '../helpers/backends.ts';
+import { createDatabase, dropRedisPrefix, pgReachable, randomName, redisReachable, TEST_SECRET } from '../helpers/backends.ts';
 import { postWebhook, room, webhook } from '../helpers/livekit.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 
-const pgUp = await pgReachable();
+const [pgUp, redisUp] = await Promise.all([pgReachable(), redisReachable()]);
 const WAIT = { timeout: 20_000, interval: 25 };
 
 interface Instance {
@@ -128,17 +125,17 @@ describe('embedded outbox across a restart', () => {
   });
 });
 
-describe('embedded outbox written in the commit', () => {
+describe('a committed change keeps its webhook across a crash', () => {
   /**
-   * The store's commit alone, without the change listener that runs after it: what a process killed right
-   * after the commit leaves. With the outbox in the commit the webhooks are there after a reopen; enqueued
-   * after the commit (`outboxInCommit` off), they are lost.
+   * The store's commit alone, without the change listener and the worker that run after it: what a process
+   * killed right after the commit leaves. Reopened on the same stores, the webhook goes out, once: written in
+   * the commit, either into the outbox itself or into the store's relay, which the worker moves.
    */
-  async function commitThenCrash(inCommit: boolean) {
+  async function commitThenCrash(env: Record<string, string>, relayWebhooks = false) {
     const dir = tempDir('livecalls-hooks-crash-');
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const stores = createEmbeddedStores(dir);
-    const first = await bootWith(dir, inCommit ? stores : { ...stores, calls: { ...stores.calls, outboxInCommit: false } });
+    const open = () => (relayWebhooks ? createEmbeddedStores(dir, 'normal', undefined, undefined, { relayWebhooks }) : undefined);
+    const first = await bootWith(dir, open(), env);
     const ws = await workspace(first);
     const r = await receiver();
     const ep = await register(first, ws.headers, r.url);
@@ -152,20 +149,55 @@ describe('embedded outbox written in the commit', () => {
       at,
     );
     expect(result.applied).toBe(1);
+    const expected = webhookId(ws.id, result.changes[0]?.after.id ?? '', 'call.started');
     await first.close();
-    const second = await boot(dir);
-    const res = await second.app.inject({ url: `/v2/api/webhooks/${ep.id}/deliveries`, headers: ws.headers });
-    return { deliveries: res.json().data as { eventId: string; status: string }[], callId: result.changes[0]?.after.id ?? '', ws };
+    expect(r.received).toHaveLength(0);
+
+    const second = await bootWith(dir, open(), env);
+    second.services.webhooks.start();
+    await vi.waitFor(() => expect(r.received).toHaveLength(1), WAIT);
+    expect(r.received[0]?.headers['webhook-id']).toBe(expected);
+    await vi.waitFor(async () => {
+      const res = await second.app.inject({ url: `/v2/api/webhooks/${ep.id}/deliveries`, headers: ws.headers });
+      expect(res.json().data).toMatchObject([{ eventId: expected, status: 'delivered', attempts: 1 }]);
+    }, WAIT);
+    await second.services.webhooks.stop();
+    expect(r.received).toHaveLength(1);
+    expect(await second.services.stores.calls.relay?.take(10)).toEqual(second.services.stores.calls.relay ? [] : undefined);
+    return second;
   }
 
-  it('keeps the webhook of a change committed just before a crash', async () => {
-    const { deliveries, callId, ws } = await commitThenCrash(true);
-    expect(deliveries).toMatchObject([{ eventId: webhookId(ws.id, callId, 'call.started'), status: 'pending' }]);
+  it('embedded: written into the outbox in the commit', async () => {
+    const i = await commitThenCrash({});
+    expect(i.services.stores.calls.outboxInCommit).toBe(true);
   });
 
-  it('enqueued after the commit instead, that webhook is lost', async () => {
-    const { deliveries } = await commitThenCrash(false);
-    expect(deliveries).toEqual([]);
+  it('embedded, news kept in the relay', async () => {
+    const i = await commitThenCrash({}, true);
+    expect(i.services.stores.calls.outboxInCommit).toBe(false);
+  });
+
+  it.skipIf(!pgUp)('embedded calls with the outbox in PostgreSQL', async () => {
+    const db = await createDatabase();
+    cleanup.push(() => db.drop());
+    const i = await commitThenCrash({ DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET });
+    expect(i.services.stores.calls.relay).toBeDefined();
+  });
+
+  it.skipIf(!pgUp || !redisUp)('Redis + PostgreSQL', async () => {
+    const db = await createDatabase();
+    const prefix = randomName('lchooks');
+    cleanup.push(async () => {
+      await db.drop();
+      await dropRedisPrefix(prefix);
+    });
+    const i = await commitThenCrash({
+      DATABASE_URL: db.url,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      LIVECALLS_REDIS_PREFIX: prefix,
+      LIVECALLS_SECRET: TEST_SECRET,
+    });
+    expect(i.services.stores.calls.relay).toBeDefined();
   });
 });
 
@@ -215,79 +247,35 @@ describe.skipIf(!pgUp)('two instances sharing one PostgreSQL outbox', () => {
   });
 });
 
-describe('news held while the outbox is unreachable', () => {
-  const T = Date.UTC(2026, 5, 1, 12);
-  const started = (n: number): CallDelta => ({
-    call: newCall(`call${n}`, 'ws_a', `room-${n}`, T),
-    started: true,
-    ended: false,
-    aspects: [],
-    newTurns: [],
-    transferRequested: false,
-    sentimentChanged: null,
-  });
-
-  /** A service on a real embedded store whose outbox writes fail while `fails(message id)` says so. */
-  async function setup(backlogLimit: number, fails: (messageId: string) => boolean) {
-    const dir = tempDir('livecalls-hooks-backlog-');
-    const stores = createEmbeddedStores(dir);
-    cleanup.push(async () => {
-      await stores.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const endpointId = newEndpointId();
-    await stores.webhooks.createEndpoint({
-      id: endpointId,
-      workspaceId: 'ws_a',
-      url: 'https://hooks.example.com/x',
-      events: ['call.started'],
-      description: null,
-      secret: newSigningSecret(),
-      createdAt: T,
-    });
-    const enqueue = stores.webhooks.enqueue;
-    stores.webhooks.enqueue = async (message, now) => {
-      if (fails(message.id)) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+describe('the relay when the outbox refuses an entry', () => {
+  it('drops and counts what is refused for good, without holding up the news behind it', async () => {
+    const dir = tempDir('livecalls-hooks-refused-');
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const i = await bootWith(dir, createEmbeddedStores(dir, 'normal', undefined, undefined, { relayWebhooks: true }));
+    const ws = await workspace(i);
+    const r = await receiver();
+    await register(i, ws.headers, r.url);
+    const store = i.services.stores.webhooks;
+    const enqueue = store.enqueue.bind(store);
+    // What PostgreSQL answers to text it cannot store: a refusal, not an outage; retrying changes nothing.
+    const refused = new pg.DatabaseError('invalid byte sequence for encoding "UTF8": 0x00', 0, 'error');
+    refused.code = '22021';
+    let poisoned = '';
+    store.enqueue = async (message, now) => {
+      if (message.payload.includes('call-poisoned')) {
+        poisoned = message.id;
+        throw refused;
+      }
       return enqueue(message, now);
     };
-    const metrics = createMetrics(false);
-    const config = loadConfig({}).webhooks;
-    const log = pino({ level: 'silent' });
-    const service = new WebhookService({ store: stores.webhooks, calls: stores.calls, config, clock: () => T, metrics, log, backlogLimit });
-    const outbox = async () => (await stores.webhooks.listDeliveries('ws_a', endpointId, 10)).map((d) => [d.eventId, d.createdAt]);
-    return { service, metrics, outbox };
-  }
-
-  const idOf = (n: number) => webhookId('ws_a', `call${n}`, 'call.started');
-
-  it('keeps at most the backlog limit, dropping and counting the oldest; a stop moves the rest into the outbox', async () => {
-    let down = true;
-    const { service, metrics, outbox } = await setup(2, () => down);
-    for (const n of [1, 2, 3]) await service.onChange('ws_a', [started(n)], T + n);
-    expect(service.held).toBe(2);
-    expect((await metrics.webhookBacklogDropped.get()).values[0]?.value).toBe(1);
-    expect(await outbox()).toEqual([]);
-
-    down = false;
-    await service.stop();
-    expect(service.held).toBe(0);
-    expect(await outbox()).toEqual([
-      [idOf(3), T + 3],
-      [idOf(2), T + 2],
-    ]);
-  });
-
-  it('an entry that cannot be written does not hold up the ones behind it', async () => {
-    let down = true;
-    const { service, outbox } = await setup(10, (id) => down || id === idOf(1));
-    for (const n of [1, 2, 3]) await service.onChange('ws_a', [started(n)], T + n);
-    expect(service.held).toBe(3);
-    down = false;
-    await service.drain();
-    expect(service.held).toBe(1);
-    expect(await outbox()).toEqual([
-      [idOf(3), T + 3],
-      [idOf(2), T + 2],
-    ]);
+    for (const name of ['call-poisoned', 'call-after-1', 'call-after-2']) await startCall(i, ws.id, name);
+    i.services.webhooks.start();
+    await vi.waitFor(() => expect(r.received).toHaveLength(2), WAIT);
+    await i.services.webhooks.stop();
+    const rooms = r.received.map((q) => (JSON.parse(q.body) as { data: { roomName: string } }).data.roomName);
+    expect(rooms).toEqual(['call-after-1', 'call-after-2']);
+    expect(poisoned).not.toBe('');
+    expect((await i.services.metrics.webhookRelayDropped.get()).values[0]?.value).toBe(1);
+    expect(await i.services.stores.calls.relay?.take(10)).toEqual([]);
   });
 });

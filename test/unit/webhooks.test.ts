@@ -1,13 +1,12 @@
 /**
  * The pure parts of outgoing webhooks: the retry schedule, derived message ids, which addresses are public,
- * the bounded backlog, and their configuration.
+ * and their configuration.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { newCall } from '../../src/domain/call.ts';
 import type { CallDelta } from '../../src/domain/changes.ts';
 import { isPublicAddress, nonPublicLiteralOf } from '../../src/webhooks/address.ts';
-import { Backlog } from '../../src/webhooks/backlog.ts';
 import { buildMessage, eventTypesOf, webhookId } from '../../src/webhooks/events.ts';
 import { retryDelayMs } from '../../src/webhooks/worker.ts';
 
@@ -157,15 +156,3 @@ describe('public addresses', () => {
   });
 });
 
-describe('webhook backlog', () => {
-  it('keeps entries in order up to its limit, then drops the oldest and says how many', () => {
-    const b = new Backlog<{ n: number }>(3);
-    const [e1, e2, e3, e4, e5] = [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }] as const;
-    expect(b.push([e1, e2])).toBe(0);
-    expect(b.push([e3, e4, e5])).toBe(2);
-    expect([b.size, b.at(0), b.at(1), b.at(2), b.at(3)]).toEqual([3, e3, e4, e5, undefined]);
-    expect(b.remove(e4)).toBe(true);
-    expect(b.remove(e1)).toBe(false);
-    expect([b.size, b.at(0), b.at(1)]).toEqual([2, e3, e5]);
-  });
-});

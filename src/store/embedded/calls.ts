@@ -11,7 +11,7 @@ import { foldBatch, routingSidsOf, sidsOf } from '../fold-batch.ts';
 import { ActiveRooms } from './active-rooms.ts';
 import { callRows } from './call-rows.ts';
 import { historyIndexer } from './history.ts';
-import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed, OutboxContext } from '../types.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed, OutboxContext, RelayEntry } from '../types.ts';
 import type { OutboxWriter } from './webhooks.ts';
 import { isOutage } from '../unavailable.ts';
 
@@ -25,7 +25,8 @@ interface CallRow {
  * its own archive. A copy that fails is remembered in `archive_pending` and retried by `archivePending`.
  * `outbox`: when the webhook outbox is in this same database, each batch's outgoing webhook messages
  * (`CallFolder.outbox`) are written in the batch's transaction: a transactional outbox, so no crash can
- * commit a change without its webhooks.
+ * commit a change without its webhooks. Without it (the outbox in PostgreSQL), each transaction keeps the
+ * batch's news in `webhook_relay` instead, for the relay to move there (`CallStore.relay`).
  */
 export function createEmbeddedCalls(
   db: Database.Database,
@@ -155,6 +156,8 @@ export function createEmbeddedCalls(
           transcript: (callId) => selectTurns.all(callId),
         };
         for (const message of folder.outbox(folded.changes, now, context)) outbox.write(message, now);
+      } else if (!outbox && folder.relay && folded.changes.length > 0) {
+        for (const body of folder.relay(folded.changes, now)) insertRelay.run(workspaceId, body);
       }
       return { applied: folded.applied, duplicates: folded.duplicates, changes: folded.changes, appliedIds: folded.appliedEventIds };
     },
@@ -240,8 +243,26 @@ export function createEmbeddedCalls(
     });
   }
 
+  const insertRelay = db.prepare('INSERT INTO webhook_relay (workspace_id, body) VALUES (?, ?)');
+  const selectRelay = db.prepare<[number], { seq: number; workspace_id: string; body: string }>(
+    'SELECT seq, workspace_id, body FROM webhook_relay ORDER BY seq LIMIT ?',
+  );
+  const deleteRelay = db.prepare('DELETE FROM webhook_relay WHERE seq = ?');
+  const forgetRelayed = db.transaction((entries: readonly RelayEntry[]) => {
+    for (const e of entries) deleteRelay.run(Number(e.id));
+  });
+
   return {
     outboxInCommit: outbox !== undefined,
+    // Without the outbox in this database, each commit keeps its news here for the relay to move.
+    ...(outbox
+      ? {}
+      : {
+          relay: {
+            take: async (limit) => selectRelay.all(limit).map((r) => ({ workspaceId: r.workspace_id, id: String(r.seq), body: r.body })),
+            done: async (entries) => forgetRelayed(entries),
+          },
+        }),
     async ingest(workspaceId, roomName, events, folder, now) {
       const result = await new Promise<IngestResult>((resolve, reject) => {
         queued.push({ workspaceId, roomName, events, folder, now, resolve, reject });

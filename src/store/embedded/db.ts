@@ -176,6 +176,9 @@ export const MIGRATIONS: readonly string[] = [
    SELECT h.seq, h.customer_name || ' ' || h.customer_phone || ' ' ||
      COALESCE((SELECT group_concat(t.content, ' ') FROM turns t WHERE t.call_id = h.call_id), '')
    FROM call_history h;`,
+  // News of committed call changes waiting to be moved into a webhook outbox kept elsewhere (PostgreSQL):
+  // written in the batch's own transaction (see RelayStore in ../types.ts).
+  `CREATE TABLE webhook_relay (seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, body TEXT NOT NULL);`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

@@ -12,13 +12,23 @@ import { createEmbeddedWebhooks, outboxWriter } from './webhooks.ts';
 /** Entries of each workspace's live log kept for resuming streams, unless configured otherwise. */
 export const DEFAULT_REPLAY = 1_000;
 
-export function createEmbeddedStores(dataDir: string, sync: SyncMode = 'normal', replay = DEFAULT_REPLAY, log?: Logger): Stores {
+/**
+ * `relayWebhooks`: keep each commit's webhook news in the relay (as with the outbox in PostgreSQL) rather
+ * than writing the outbox in the commit; both are transactional, the relay is the path of the other stores.
+ */
+export function createEmbeddedStores(
+  dataDir: string,
+  sync: SyncMode = 'normal',
+  replay = DEFAULT_REPLAY,
+  log?: Logger,
+  options: { relayWebhooks?: boolean } = {},
+): Stores {
   const db = openDatabase(dataDir, sync);
   const feed = createMemoryFeed(replay);
   return {
     tenants: createEmbeddedTenants(db),
     // The outbox is in this database: a batch's webhooks are written in its commit.
-    calls: createEmbeddedCalls(db, undefined, feed, log, outboxWriter(db)),
+    calls: createEmbeddedCalls(db, undefined, feed, log, options.relayWebhooks ? undefined : outboxWriter(db)),
     feed,
     webhooks: createEmbeddedWebhooks(db),
     rooms: createEmbeddedRooms(db),

@@ -9,6 +9,7 @@
  *   {P}:{ws}:pending        ended calls not yet archived
  *   {P}:{ws}:view:<id>      list view of an active call
  *   {P}:{ws}:listseq        commit sequence        {P}:{ws}:listlog    call id by sequence of last change (see ./list-views.ts)
+ *   {P}:{ws}:relay          stream of committed news for the webhook outbox, until moved (RelayStore in ../types.ts)
  * and two untagged keys: {P}:workspaces (set) and {P}:sidws:<sid> (workspace of a room sid).
  * Ended calls stay 24 h (late events still find them), and are copied to the archive (PostgreSQL or the
  * embedded store) right after they end; `pending` makes that survive a crash in between.
@@ -21,7 +22,7 @@ import { AppError } from '../../errors.ts';
 import { isOutage, within } from '../unavailable.ts';
 import { foldBatch, routingSidsOf, seenKeysOf, sidsOf } from '../fold-batch.ts';
 import type { CallEvent } from '../../domain/events.ts';
-import type { ArchiveStore, CallFolder, CallStore, IngestResult } from '../types.ts';
+import type { ArchiveStore, CallFolder, CallStore, IngestResult, RelayEntry } from '../types.ts';
 import { addFeedOps } from './feed.ts';
 import { GuardedWrite } from './guarded-write.ts';
 import { addListLogOps, createListViews } from './list-views.ts';
@@ -211,7 +212,12 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         const call = folded.changes.find((c) => c.after.id === callId)?.after;
         if (call && !isActive(call)) w.ops.push({ k: turnsKey, op: 'expire', ex: DAY_S });
       }
-      if (folded.changes.length > 0) addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
+      if (folded.changes.length > 0) {
+        addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
+        // The webhook outbox's entries, in the same commit (a transactional outbox; see `relay` below).
+        const relayKey = w.key(k(ws, 'relay'));
+        for (const body of folder.relay?.(folded.changes, now) ?? []) w.ops.push({ k: relayKey, op: 'xadd', v: body });
+      }
       if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
       // Untagged keys (another Cluster slot), so outside the script: written BEFORE it, since both only index
       // what the commit will hold (the workspace for the sweeper, a room sid's workspace) and writing them
@@ -237,7 +243,37 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
   }
 
+  /** The oldest relay entries of every workspace, in one round trip: most streams are empty between calls. */
+  async function takeRelayed(limit: number): Promise<RelayEntry[]> {
+    const workspaces = await redis.smembers(`${prefix}:workspaces`);
+    if (workspaces.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const ws of workspaces) pipeline.xrange(k(ws, 'relay'), '-', '+', 'COUNT', limit);
+    const replies = (await pipeline.exec()) ?? [];
+    const out: RelayEntry[] = [];
+    for (const [i, [err, raw]] of replies.entries()) {
+      if (err) throw err;
+      const workspaceId = workspaces[i] ?? '';
+      for (const [id, fields] of raw as [string, string[]][]) {
+        if (out.length >= limit) return out;
+        out.push({ workspaceId, id, body: fields[1] ?? '' });
+      }
+    }
+    return out;
+  }
+
+  async function forgetRelayed(entries: readonly RelayEntry[]): Promise<void> {
+    const byWorkspace = new Map<string, string[]>();
+    for (const e of entries) byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), e.id]);
+    await Promise.all([...byWorkspace].map(([ws, ids]) => redis.xdel(k(ws, 'relay'), ...ids)));
+  }
+
   const store: CallStore = {
+    // Each commit's webhook news, in its workspace's stream until moved into the outbox (RelayStore).
+    relay: {
+      take: (limit) => within('Redis', timeoutMs, takeRelayed(limit)),
+      done: (entries) => within('Redis', timeoutMs, forgetRelayed(entries)),
+    },
     ingest(ws, roomName, events, folder, now) {
       return serialised(ws, roomName, () => within('Redis', timeoutMs, applyBatch(ws, roomName, events, folder, now)));
     },
