@@ -155,4 +155,3 @@ describe('public addresses', () => {
     expect(nonPublicLiteralOf('https://0x7f.1/x')).toBe('127.0.0.1');
   });
 });
-
