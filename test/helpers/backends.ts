@@ -66,6 +66,13 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
     async drop() {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
+      // A pool that was just ended may still be closing its connections: FORCE would kill them mid-goodbye,
+      // and the closing client raises that as an uncaught error. Give them a moment to go first.
+      for (let i = 0; i < 40; i++) {
+        const open = await c.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (Number(open.rows[0]?.n ?? 0) === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
