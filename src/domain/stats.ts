@@ -56,13 +56,20 @@ export interface Stats {
 }
 
 /** Nearest-rank percentile of ascending `sorted` (null when empty). */
-export function percentile(sorted: readonly number[], p: number): number | null {
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? null;
 }
 
 function outcomes(ended: readonly StatCall[]): Outcomes {
-  const durations = ended.map((c) => ((c.endedAt as number) - c.startedAt) / 1000).sort((a, b) => a - b);
+  // A typed array sorts numerically without a comparator call per comparison: several times faster on the
+  // ten thousand calls of a busy day, which every statistics request sorts for the totals and per agent.
+  const durations = new Float64Array(ended.length);
+  for (let i = 0; i < ended.length; i++) {
+    const c = ended[i] as StatCall;
+    durations[i] = ((c.endedAt as number) - c.startedAt) / 1000;
+  }
+  durations.sort();
   const sentiment: SentimentMix = { positive: 0, neutral: 0, negative: 0 };
   let transfers = 0;
   for (const c of ended) {

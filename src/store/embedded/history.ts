@@ -36,15 +36,8 @@ export function historyIndexer(db: Database.Database): (call: Call) => void {
   };
 }
 
-interface StatRow {
-  call_id: string;
-  started_at: number;
-  ended_at: number;
-  agent: string;
-  call_type: CallType;
-  sentiment: Sentiment;
-  transfer_requested: number;
-}
+/** call_id, started_at, ended_at, agent, call_type, sentiment, transfer_requested */
+type StatRow = [string, number, number, string, CallType, Sentiment, number];
 
 export function createEmbeddedHistory(db: Database.Database): HistoryStore {
   const rows = callRows(db);
@@ -52,6 +45,13 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
   const prepared = (sql: string): Database.Statement => {
     let s = statements.get(sql);
     if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  /** The same, answering the first column's value. */
+  const plucked = new Map<string, Database.Statement>();
+  const pluck = (sql: string): Database.Statement => {
+    let s = plucked.get(sql);
+    if (!s) plucked.set(sql, (s = db.prepare(sql).pluck(true)));
     return s;
   };
 
@@ -151,20 +151,25 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
       const w = where(workspaceId, filters);
       const cols = 'h.call_id, h.started_at, h.ended_at, h.agent, h.call_type, h.sentiment, h.transfer_requested';
       // The long calls by their own index (the planner prefers the covering one, and would read every older call).
-      const sql = `SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.started_at >= ? AND h.started_at < ? AND h.ended_at > ?
+      // Why one JSON array rather than rows: a busy day is ten thousand rows, and building a JavaScript value per
+      // cell costs four times what SQLite's json_group_array and one JSON.parse do (27 ms against 8 ms a day).
+      const sql = `SELECT json_group_array(json_array(${cols.replaceAll('h.', '')})) FROM (
+        SELECT ${cols} FROM call_history h WHERE ${w.sql} AND h.started_at >= ? AND h.started_at < ? AND h.ended_at > ?
         UNION ALL
-        SELECT ${cols} FROM call_history h INDEXED BY call_history_long WHERE ${w.sql} AND h.ended_at - h.started_at > ${LONG_CALL_MS} AND h.started_at < ? AND h.ended_at > ?`;
+        SELECT ${cols} FROM call_history h INDEXED BY call_history_long WHERE ${w.sql} AND h.ended_at - h.started_at > ${LONG_CALL_MS} AND h.started_at < ? AND h.ended_at > ?)`;
       const p = w.params;
-      const found = prepared(sql).all(...p, from - LONG_CALL_MS, to, from, ...p, from - LONG_CALL_MS, from) as StatRow[];
-      return found.map((r): StatCall => ({
-        id: r.call_id,
-        startedAt: r.started_at,
-        endedAt: r.ended_at,
-        agent: r.agent,
-        callType: r.call_type,
-        sentiment: r.sentiment,
-        transferRequested: r.transfer_requested === 1,
-      }));
+      const json = pluck(sql).get(...p, from - LONG_CALL_MS, to, from, ...p, from - LONG_CALL_MS, from) as string;
+      return (JSON.parse(json) as StatRow[]).map(
+        ([id, startedAt, endedAt, agent, callType, sentiment, transfer]): StatCall => ({
+          id,
+          startedAt,
+          endedAt,
+          agent,
+          callType,
+          sentiment,
+          transferRequested: transfer === 1,
+        }),
+      );
     },
     async purge(endedBefore, limit) {
       return purge.immediate(endedBefore, limit);

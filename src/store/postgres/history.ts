@@ -34,15 +34,8 @@ export async function indexArchived(client: pg.PoolClient, call: Call): Promise<
   );
 }
 
-interface StatRow {
-  id: string;
-  started_at: number;
-  ended_at: number;
-  agent: string;
-  call_type: CallType;
-  sentiment: Sentiment;
-  transfer_requested: boolean;
-}
+/** id, started_at, ended_at, agent, call_type, sentiment, transfer_requested */
+type StatRow = [string, number, number, string, CallType, Sentiment, boolean];
 
 /** Conditions and parameters of a query; `$1` is the workspace. */
 function where(q: HistoryQuery, params: unknown[]): string {
@@ -108,22 +101,27 @@ export function createPostgresHistory(pool: pg.Pool): HistoryStore {
       const cols = 'id, started_at, ended_at, agent, call_type, sentiment, transfer_requested';
       // Long calls by their own partial index: `ended_at + 0` keeps the planner from walking the index on
       // ended_at instead (every call of the range, each read from the table, to find the few long ones).
-      const rows = await q<StatRow>(
-        `SELECT ${cols} FROM archived_calls WHERE ${w} AND started_at >= $${n + 1} AND started_at < $${n + 2} AND ended_at > $${n + 3}
-         UNION ALL
-         SELECT ${cols} FROM archived_calls WHERE ${w} AND ended_at - started_at > ${LONG_CALL_MS}
-           AND started_at < $${n + 1} AND ended_at + 0 > $${n + 3}`,
+      // One JSON array rather than rows: a busy day is ten thousand rows, and one JSON.parse of them costs a
+      // fraction of parsing ten thousand rows cell by cell.
+      const res = await q<{ calls: StatRow[] | null }>(
+        `SELECT json_agg(json_build_array(${cols})) AS calls FROM (
+           SELECT ${cols} FROM archived_calls WHERE ${w} AND started_at >= $${n + 1} AND started_at < $${n + 2} AND ended_at > $${n + 3}
+           UNION ALL
+           SELECT ${cols} FROM archived_calls WHERE ${w} AND ended_at - started_at > ${LONG_CALL_MS}
+             AND started_at < $${n + 1} AND ended_at + 0 > $${n + 3}) overlapping`,
         params,
       );
-      return rows.rows.map((r): StatCall => ({
-        id: r.id,
-        startedAt: r.started_at,
-        endedAt: r.ended_at,
-        agent: r.agent,
-        callType: r.call_type,
-        sentiment: r.sentiment,
-        transferRequested: r.transfer_requested,
-      }));
+      return (res.rows[0]?.calls ?? []).map(
+        ([id, startedAt, endedAt, agent, callType, sentiment, transferRequested]): StatCall => ({
+          id,
+          startedAt,
+          endedAt,
+          agent,
+          callType,
+          sentiment,
+          transferRequested,
+        }),
+      );
     },
     async purge(endedBefore, limit) {
       // Turns go with their call (ON DELETE CASCADE).
