@@ -4,7 +4,7 @@
  * ask for an unbounded number of buckets.
  */
 import { callType, startedAt, type CallType } from '../domain/call.ts';
-import { BUCKET_MS, computeStats, type BucketName, type StatCall, type Stats } from '../domain/stats.ts';
+import { BUCKET_MS, computeStats, statFlags, type BucketName, type Stats } from '../domain/stats.ts';
 import { agentName, iso } from '../domain/view.ts';
 import { AppError } from '../errors.ts';
 import type { CallStore, HistoryStore } from '../store/types.ts';
@@ -42,26 +42,24 @@ export class StatsService {
       );
     }
     const filters = { ...(req.agent !== undefined ? { agent: req.agent } : {}), ...(req.type ? { callType: req.type } : {}) };
-    const [ended, active] = await Promise.all([
-      this.history.overlapping(workspaceId, from, to, filters),
-      this.calls.listActive(workspaceId),
-    ]);
-    const seen = new Set(ended.map((c) => c.id));
-    const live: StatCall[] = [];
+    // The live calls first, then the archive, which also says which of them it holds already (a call that ended
+    // in between): each call is counted once, as the archive has it.
+    const active = await this.calls.listActive(workspaceId);
+    const { calls, archived } = await this.history.overlapping(
+      workspaceId,
+      from,
+      to,
+      filters,
+      active.map((c) => c.id),
+    );
+    const done = new Set(archived);
     for (const call of active) {
-      if (seen.has(call.id)) continue;
-      const c: StatCall = {
-        id: call.id,
-        startedAt: startedAt(call),
-        endedAt: null,
-        agent: agentName(call),
-        callType: callType(call),
-        sentiment: call.sentiment,
-        transferRequested: call.transfer !== null,
-      };
-      if ((req.agent === undefined || c.agent === req.agent) && (!req.type || c.callType === req.type)) live.push(c);
+      if (done.has(call.id)) continue;
+      const agent = agentName(call);
+      if ((req.agent !== undefined && agent !== req.agent) || (req.type && callType(call) !== req.type)) continue;
+      calls.push(startedAt(call), null, agent, statFlags(call.sentiment, call.transfer !== null));
     }
-    return toWire(computeStats([...ended, ...live], from, to, size, this.clock()), req.bucket);
+    return toWire(computeStats(calls, from, to, size, this.clock()), req.bucket);
   }
 }
 

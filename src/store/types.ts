@@ -8,7 +8,7 @@ import type { AlertRule, AlertRuleSet } from '../alerts/rules.ts';
 import type { Prices } from '../domain/telemetry-view.ts';
 import type { Call, CallType, Sentiment, Turn } from '../domain/call.ts';
 import type { CallEvent, EndReason } from '../domain/events.ts';
-import type { StatCall } from '../domain/stats.ts';
+import type { StatColumns } from '../domain/stats.ts';
 import type { ListView } from '../domain/view.ts';
 
 export interface Workspace {
@@ -241,8 +241,18 @@ export interface HistoryStore {
   transcripts(workspaceId: string, callIds: readonly string[]): Promise<Map<string, Turn[]>>;
   /** Ended calls that started in [from, to), oldest first, strictly after `after`; at most `limit`. */
   exportBatch(workspaceId: string, from: number, to: number, after: HistoryKey | null, limit: number): Promise<Call[]>;
-  /** Ended calls in progress at some time of [from, to) (started before `to`, ended after `from`), matching the filters. */
-  overlapping(workspaceId: string, from: number, to: number, filters: { agent?: string; callType?: CallType }): Promise<StatCall[]>;
+  /**
+   * Ended calls in progress at some time of [from, to) (started before `to`, ended after `from`), matching the
+   * filters, as columns; and, read at the same moment, which of `activeIds` (calls the live store listed as
+   * active a moment before) are in the archive already, so that the statistics count each call once.
+   */
+  overlapping(
+    workspaceId: string,
+    from: number,
+    to: number,
+    filters: { agent?: string; callType?: CallType },
+    activeIds?: readonly string[],
+  ): Promise<{ calls: StatColumns; archived: string[] }>;
   /** Deletes up to `limit` ended calls (of any workspace) that ended before `endedBefore`, with their turns and index entries; returns how many. */
   purge(endedBefore: number, limit: number): Promise<number>;
 }

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { searchTerms } from '../../src/domain/history.ts';
+import { statFlags } from '../../src/domain/stats.ts';
 import type { HistoryKey, Stores } from '../../src/store/types.ts';
 import { endCall, type EndedCallSpec } from '../helpers/history.ts';
 import { serviceFor } from '../helpers/service.ts';
@@ -148,17 +149,32 @@ export function historyContract(name: string, backend: Backend): void {
       expect(rooms(await history.exportBatch('ws1', T0, T0 + 15 * MIN, null, 10))).toEqual(['a', 'b']);
     });
 
-    it('finds the calls overlapping a range, long calls included', async () => {
-      const { history } = await seeded();
-      const ids = async (from: number, to: number, f = {}) =>
-        (await history.overlapping('ws1', from, to, f)).map((c) => c.agent + c.startedAt).sort();
-      expect((await history.overlapping('ws1', T0 + 11 * MIN, T0 + 11 * MIN + 1, {})).length).toBe(2); // b and long
+    it('finds the calls overlapping a range, long calls included, and which live calls it holds already', async () => {
+      const { history, calls: live } = await seeded();
+      const found = async (from: number, to: number, f = {}) => {
+        const { calls } = await history.overlapping('ws1', from, to, f);
+        return Array.from({ length: calls.length }, (_, i) => ({
+          startedAt: calls.startedAt[i],
+          endedAt: calls.endedAt[i],
+          agent: calls.agents[calls.agent[i] ?? -1],
+          flags: calls.flags[i],
+        }));
+      };
+      const ids = async (from: number, to: number, f = {}) => (await found(from, to, f)).map((c) => `${c.agent}${c.startedAt}`).sort();
+      expect((await found(T0 + 11 * MIN, T0 + 11 * MIN + 1)).length).toBe(2); // b and long
       expect(await ids(T0 + 25 * MIN, T0 + 40 * MIN)).toEqual([`Sales${T0 - 7 * 60 * MIN}`]);
       expect(await ids(T0 + 31 * MIN, T0 + 40 * MIN)).toEqual([]);
-      expect((await history.overlapping('ws1', T0, T0 + 60 * MIN, { agent: 'Support' })).length).toBe(2);
-      expect((await history.overlapping('ws1', T0, T0 + 60 * MIN, { callType: 'phone' })).map((c) => c.callType)).toEqual(['phone']);
-      const [b] = await history.overlapping('ws1', T0 + 11 * MIN, T0 + 12 * MIN, { agent: 'Support' });
-      expect(b).toMatchObject({ startedAt: T0 + 10 * MIN, endedAt: T0 + 12 * MIN, sentiment: 'negative', transferRequested: true });
+      expect((await found(T0, T0 + 60 * MIN, { agent: 'Support' })).length).toBe(2);
+      expect(await ids(T0, T0 + 60 * MIN, { callType: 'phone' })).toEqual([`Sales${T0}`]); // a
+      const [b] = await found(T0 + 11 * MIN, T0 + 12 * MIN, { agent: 'Support' });
+      expect(b).toEqual({ startedAt: T0 + 10 * MIN, endedAt: T0 + 12 * MIN, agent: 'Support', flags: statFlags('negative', true) });
+      // Of the ids asked about, the archived ones: an ended call is, the live one and unknown ones are not.
+      const [a] = (await history.page('ws1', { callType: 'phone' }, 0, 1)).calls;
+      const active = await live.getActive('ws1', 'live');
+      const { archived } = await history.overlapping('ws1', T0, T0 + 60 * MIN, {}, [a?.id ?? '', active?.id ?? '', 'call_unknown']);
+      expect(active).toBeDefined();
+      expect(archived).toEqual([a?.id]);
+      expect((await history.overlapping('ws2', T0, T0 + 60 * MIN, {}, [a?.id ?? ''])).archived).toEqual([]);
     });
 
     it('purges calls that ended before a time, in batches, with their transcripts and search entries', async () => {

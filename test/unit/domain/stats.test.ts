@@ -1,7 +1,7 @@
 /** Fleet statistics against a brute-force count, second by second, on random calls. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeStats, type StatCall } from '../../../src/domain/stats.ts';
+import { computeStats, StatColumns, type StatCall } from '../../../src/domain/stats.ts';
 
 const S = 1000;
 const FROM = 1_800_000_000 * S - ((1_800_000_000 * S) % 60_000);
@@ -19,11 +19,9 @@ const callArb = fc
     transfer: fc.boolean(),
   })
   .map((r): StatCall => ({
-    id: '',
     startedAt: FROM + r.start * S,
     endedAt: r.active ? null : FROM + (r.start + r.length) * S,
     agent: r.agent,
-    callType: 'web',
     sentiment: r.sentiment,
     transferRequested: r.transfer,
   }));
@@ -91,7 +89,7 @@ describe('fleet statistics', () => {
       fc.property(fc.array(callArb, { maxLength: 25 }), fc.integer({ min: -30, max: BUCKETS * 60 + 60 }), (raw, nowS) => {
         const calls = raw.map((c, i) => ({ ...c, id: `c${i}` }));
         const now = FROM + nowS * S;
-        const got = computeStats(calls, FROM, TO, BUCKET, now);
+        const got = computeStats(StatColumns.of(calls), FROM, TO, BUCKET, now);
         const want = bruteForce(calls, now);
         expect(got.buckets.map((b) => ({ ...b, concurrencyAvg: Math.round(b.concurrencyAvg * 1e9) }))).toEqual(
           want.buckets.map((b) => ({ ...b, concurrencyAvg: Math.round(b.concurrencyAvg * 1e9) })),
@@ -105,16 +103,14 @@ describe('fleet statistics', () => {
   });
 
   it('counts calls back to back as never overlapping, and a peak at its first instant', () => {
-    const call = (id: string, start: number, end: number): StatCall => ({
-      id,
+    const call = (start: number, end: number): StatCall => ({
       startedAt: FROM + start * S,
       endedAt: FROM + end * S,
       agent: 'a',
-      callType: 'phone',
       sentiment: 'neutral',
       transferRequested: false,
     });
-    const s = computeStats([call('x', 0, 30), call('y', 30, 90), call('z', 40, 50)], FROM, TO, BUCKET, TO);
+    const s = computeStats(StatColumns.of([call(0, 30), call(30, 90), call(40, 50)]), FROM, TO, BUCKET, TO);
     expect(s.buckets[0]).toMatchObject({ concurrencyPeak: 2, started: 3, ended: 2 });
     expect(s.buckets[0]?.concurrencyAvg).toBeCloseTo((30 + 30 + 10) / 60);
     expect(s.totals).toMatchObject({ calls: 3, concurrencyPeak: 2, concurrencyPeakAt: FROM + 40 * S, durationP50: 30, durationP90: 60 });
