@@ -100,10 +100,14 @@ export class CallActions {
       throw notFound(roomName);
     }
     const { call, control, room } = await this.confirmed(workspaceId, roomName, active);
+    // The call ends when the end was asked for, before the room is deleted: LiveKit's room_finished, which
+    // the deletion causes, may be handled first and is stamped no earlier than a second before this (see
+    // standingEnd), however long the deletion and this request take.
+    const askedAt = this.deps.clock();
     const outcome = room ? await control.deleteRoom(roomName) : 'not_found';
     this.deps.log.info({ workspaceId, roomName, callId: call.id, principal, livekit: outcome }, 'call ended through the API');
     return {
-      call: await this.deps.service.endHere(workspaceId, call, 'ended_by_api'),
+      call: await this.deps.service.endHere(workspaceId, call, 'ended_by_api', askedAt),
       alreadyEnded: false,
       roomWasGone: outcome === 'not_found',
     };

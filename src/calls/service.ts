@@ -295,9 +295,17 @@ export class CallService {
     return { ...insights, sentiment: call.sentiment, ...sentimentDetail(call) };
   }
 
-  /** Ends the call here (after LiveKit, if configured, has ended the room). */
-  async endHere(workspaceId: string, call: Call, reason: 'ended_by_api' | 'stale' | 'reconciled' | 'not_owner'): Promise<Call> {
-    const now = this.clock();
+  /**
+   * Ends the call here (after LiveKit, if configured, has ended the room). `at`: when the end was decided, if
+   * before now (an end-call is the moment it was asked for, before LiveKit deleted the room).
+   */
+  async endHere(
+    workspaceId: string,
+    call: Call,
+    reason: 'ended_by_api' | 'stale' | 'reconciled' | 'not_owner',
+    at?: number,
+  ): Promise<Call> {
+    const now = at ?? this.clock();
     const result = await this.ingest(
       workspaceId,
       call.roomName,

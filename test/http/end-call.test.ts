@@ -50,6 +50,33 @@ describe('end-call', () => {
     expect(lk.deleted).toEqual(['call-end']);
   });
 
+  it("stays ended_by_api when the deletion's room_finished is handled first and LiveKit answers slowly", async () => {
+    lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
+    const app = (t = await createTestApp({ LIVEKIT_URL: lk.url }));
+    // 0.9 s into a second: LiveKit stamps room_finished to the whole second, 900 ms before it happened.
+    app.clock.advance(1_900 - (app.clock.now % 1_000));
+    lk.addRoom({ name: 'call-slow', sid: 'RM_call-slow', metadata: { workspaceId: app.ws.id } });
+    await startCall(app, 'call-slow');
+    const callId = (await app.app.inject({ url: '/v2/api/active-calls/call-slow', headers: app.ws.headers })).json().id as string;
+    expect(callId).toBeTruthy();
+    const askedAt = app.clock.now;
+    const control = await app.services.projects.controlFor(app.ws.id);
+    const deleteRoom = control.deleteRoom.bind(control);
+    control.deleteRoom = async (name) => {
+      const outcome = await deleteRoom(name);
+      // The room_finished the deletion causes reaches livecalls before the deletion's answer, which is slow.
+      const finished = webhook('room_finished', room({ name, workspaceId: app.ws.id, createdAt: askedAt - 60_000 }), app.clock.now);
+      expect((await postWebhook(app.app, finished)).statusCode).toBe(200);
+      app.clock.advance(400);
+      return outcome;
+    };
+    const res = await endCall(app, 'call-slow');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().endTime).toBe(new Date(askedAt).toISOString());
+    const details = await app.app.inject({ url: `/v2/api/calls/${callId}`, headers: app.ws.headers });
+    expect(details.json()).toMatchObject({ status: 'ended', endReason: 'ended_by_api' });
+  });
+
   it('ends the call here when LiveKit no longer knows the room, and says so', async () => {
     lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
     t = await createTestApp({ LIVEKIT_URL: lk.url });
