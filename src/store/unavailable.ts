@@ -32,14 +32,19 @@ export function isNetworkError(err: unknown): boolean {
 }
 
 /**
- * PostgreSQL: the server's answers are `DatabaseError`s whose SQLSTATE says which are outages (class 08,
- * connection exception; shutting down; too many connections). pg and pg-pool report a lost or timed-out
- * connection with a plain `Error`: everything else they raise has a more specific type.
+ * PostgreSQL: the server's answers are `DatabaseError`s whose SQLSTATE says which are outages: class 08
+ * (connection exception), shutting down, class 53 (insufficient resources: too many connections, disk full,
+ * out of memory), a primary that has become read-only (25006, a failover in progress), and a serialization
+ * failure or deadlock (40001, 40P01), which the same statement retried a moment later gets past. pg and pg-pool
+ * report a lost or timed-out connection with a plain `Error`: everything else they raise has a more specific type.
  */
-const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '25006', '40001', '40P01']);
 
 export const pgOutage: OutageTest = (err) => {
-  if (err instanceof pg.DatabaseError) return err.code !== undefined && (err.code.startsWith('08') || PG_UNAVAILABLE.has(err.code));
+  if (err instanceof pg.DatabaseError) {
+    const code = err.code ?? '';
+    return code.startsWith('08') || code.startsWith('53') || PG_UNAVAILABLE.has(code);
+  }
   return isNetworkError(err) || (err instanceof Error && err.constructor === Error);
 };
 

@@ -39,8 +39,21 @@ import { DeliveryWorker } from './worker.ts';
 /** Enough for any sane integration, small enough that one call's news never fans out unboundedly. */
 export const MAX_ENDPOINTS_PER_WORKSPACE = 20;
 
-/** Relay entries moved per round; a move goes on round after round until the relay is empty. */
+/** Relay entries moved per round. */
 export const RELAY_BATCH = 200;
+/** Rounds per move: the worker then claims (retries already due wait no longer than that), and the next poll moves on. */
+export const RELAY_ROUNDS = 5;
+/**
+ * How long an entry may keep failing, the stores not being away, before it is dropped: long enough for a
+ * database failover (a read-only primary), a full disk being freed, a lock; short enough that one bad entry
+ * does not hold up a workspace's webhooks for hours.
+ */
+export const RELAY_GIVE_UP_MS = 10 * 60_000;
+
+/** A relay entry that can never be moved: not news, or not the workspace's it is filed under. */
+class UnreadableEntry extends Error {
+  override name = 'UnreadableEntry';
+}
 
 export interface NewEndpoint {
   url: string;
@@ -83,6 +96,8 @@ export function newEndpointId(): string {
 export class WebhookService {
   readonly worker: DeliveryWorker;
   private moving: Promise<void> | undefined;
+  /** Relay entries failing (not for an outage), by workspace and id: since when. */
+  private readonly failing = new Map<string, number>();
 
   constructor(private readonly deps: WebhookServiceDeps) {
     const { store, clock, metrics, log, config, calls } = deps;
@@ -163,10 +178,11 @@ export class WebhookService {
   };
 
   /**
-   * Moves the relay's news into the outbox, oldest first, until the relay is empty or the outbox (or the call
-   * store) is away: then the rest stays for the next poll, in order. An entry the outbox refuses for another
-   * reason (a bug or bad data, which no retry mends) is logged, counted and dropped, so it cannot hold up the
-   * others. Never throws; one move at a time.
+   * Moves the relay's news into the outbox, oldest first, for at most `RELAY_ROUNDS` rounds (then the worker
+   * claims, and the next poll goes on), until the relay is empty or an entry cannot be moved yet: then it and
+   * what follows stay for the next poll, in order. An entry fails for good only when it cannot be read, or when
+   * it has failed for `RELAY_GIVE_UP_MS` without the stores being away (a bug or bad data no retry mends): it
+   * is then logged, counted and dropped, so it does not hold up the rest forever. Never throws; one at a time.
    */
   move(): Promise<void> {
     if (!this.deps.calls.relay) return Promise.resolve();
@@ -179,7 +195,7 @@ export class WebhookService {
   private async moveRelayed(): Promise<void> {
     const relay = this.deps.calls.relay;
     if (!relay) return;
-    for (;;) {
+    for (let round = 0; round < RELAY_ROUNDS; round++) {
       let entries: RelayEntry[];
       try {
         entries = await relay.take(RELAY_BATCH);
@@ -190,18 +206,21 @@ export class WebhookService {
       if (entries.length === 0) return;
       const moved: RelayEntry[] = [];
       let created = 0;
-      let away: unknown;
+      let stuck: unknown;
       const subscribed = new Map<string, Set<WebhookEventType>>();
       for (const entry of entries) {
+        const key = `${entry.workspaceId}\u0000${entry.id}`;
         try {
           created += await this.moveOne(entry, subscribed);
+          this.failing.delete(key);
         } catch (err) {
-          if (isOutage(err)) {
-            away = err;
+          if (!(err instanceof UnreadableEntry) && (isOutage(err) || !this.givenUp(key))) {
+            stuck = err;
             break;
           }
+          this.failing.delete(key);
           this.deps.metrics.webhookRelayDropped.inc();
-          this.deps.log.error({ err, workspaceId: entry.workspaceId, entryId: entry.id }, 'webhook news the outbox refused was dropped');
+          this.deps.log.error({ err, workspaceId: entry.workspaceId, entryId: entry.id }, 'webhook news that cannot be moved was dropped');
         }
         moved.push(entry);
       }
@@ -211,22 +230,40 @@ export class WebhookService {
         } catch (err) {
           // Moved again at the next poll: the outbox skips what it has.
           this.deps.log.warn({ err }, 'moved webhook news could not be forgotten yet');
-          away ??= err;
+          stuck ??= err;
         }
       }
       if (created > 0) this.worker.kick();
-      if (away !== undefined) {
-        this.deps.log.warn({ err: away, moved: moved.length }, 'webhook outbox unavailable; committed news stays for the next poll');
+      if (stuck !== undefined) {
+        this.deps.log.warn(
+          { err: stuck, moved: moved.length },
+          'webhook news could not be moved into the outbox yet; retrying at the next poll',
+        );
         return;
       }
       if (entries.length < RELAY_BATCH) return;
     }
   }
 
+  /** Whether an entry that failed again (not an outage) has been failing long enough to give it up. */
+  private givenUp(key: string): boolean {
+    const now = this.deps.clock();
+    const since = this.failing.get(key);
+    if (since === undefined) {
+      this.failing.set(key, now);
+      // Bounded: entries are only ever at the head of the relay, so a handful at a time.
+      if (this.failing.size > 1_000) this.failing.delete(this.failing.keys().next().value as string);
+      return false;
+    }
+    return now - since >= RELAY_GIVE_UP_MS;
+  }
+
   /** One relay entry into the outbox: how many deliveries it created (0 when no endpoint wants it). */
   private async moveOne(entry: RelayEntry, subscribed: Map<string, Set<WebhookEventType>>): Promise<number> {
     const news = parseRelayed(entry.body);
-    if (!news) throw new Error(`unreadable webhook relay entry ${entry.id}`);
+    // The entry's own workspace must be the stream's or table row's it came from: nothing else is trusted.
+    const workspaceOf = news && ('message' in news ? news.message.workspaceId : news.delta.call.workspaceId);
+    if (!news || workspaceOf !== entry.workspaceId) throw new UnreadableEntry(`unreadable webhook relay entry ${entry.id}`);
     let types = subscribed.get(entry.workspaceId);
     if (!types) {
       types = new Set((await this.deps.store.listEndpoints(entry.workspaceId)).flatMap((e) => e.events));

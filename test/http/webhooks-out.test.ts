@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebhookStore } from '../../src/store/types.ts';
 import { pgOutage, unavailable } from '../../src/store/unavailable.ts';
-import { newEndpointId } from '../../src/webhooks/service.ts';
+import { newEndpointId, RELAY_GIVE_UP_MS } from '../../src/webhooks/service.ts';
 import { newSigningSecret } from '../../src/webhooks/signing.ts';
 import { createTestApp, type TestApp, type TestWorkspace } from '../helpers/app.ts';
 import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
@@ -423,5 +423,44 @@ describe('outbox briefly unreachable, news kept in the relay', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).not.toMatch(/livecalls_change_listener_failures_total\{listener="webhooks"\} [1-9]/);
     expect(metrics).toMatch(/livecalls_webhook_relay_dropped_total 0/);
+  });
+});
+
+describe('news the outbox keeps refusing', () => {
+  beforeEach(async () => {
+    await t.close();
+    t = await createTestApp(ENV, { relayWebhooks: true });
+  });
+
+  it('is retried in order for a while, then dropped and counted so the news behind it goes out', async () => {
+    const r = await receiver();
+    await register(t.ws, r.url, ['call.started']);
+    const store = t.services.stores.webhooks;
+    const enqueue = store.enqueue.bind(store);
+    // What PostgreSQL answers to text it cannot store: not an outage, and retrying may not mend it.
+    const refused = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    let refusals = 0;
+    store.enqueue = async (message, now) => {
+      if (message.payload.includes('call-poisoned')) {
+        refusals += 1;
+        throw refused;
+      }
+      return enqueue(message, now);
+    };
+    for (const name of ['call-poisoned', 'call-after-1', 'call-after-2']) await startCall(t.ws, name);
+    t.services.webhooks.start();
+    // Kept at the head of the relay, in order, while it keeps failing: nothing behind it jumps the queue.
+    await vi.waitFor(() => expect(refusals).toBeGreaterThanOrEqual(3), WAIT);
+    expect(r.received).toHaveLength(0);
+    expect(await t.services.stores.calls.relay?.take(10)).toHaveLength(3);
+    expect((await t.services.metrics.webhookRelayDropped.get()).values[0]?.value ?? 0).toBe(0);
+
+    t.clock.advance(RELAY_GIVE_UP_MS);
+    await vi.waitFor(() => expect(r.received).toHaveLength(2), WAIT);
+    await t.services.webhooks.stop();
+    const rooms = r.received.map((q) => (JSON.parse(q.body) as { data: { roomName: string } }).data.roomName);
+    expect(rooms).toEqual(['call-after-1', 'call-after-2']);
+    expect((await t.services.metrics.webhookRelayDropped.get()).values[0]?.value).toBe(1);
+    expect(await t.services.stores.calls.relay?.take(10)).toEqual([]);
   });
 });

@@ -1,12 +1,10 @@
 /**
  * The outbox is durable and shared: what was enqueued before a restart is delivered after it (embedded), a
  * change committed just before a crash still has its webhook delivered once on every store layout, two
- * instances draining one PostgreSQL outbox send every delivery exactly once, and news the outbox refuses for
- * good is dropped and counted without holding up the rest.
+ * instances draining one PostgreSQL outbox send every delivery exactly once.
  */
 import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import pg from 'pg';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -247,38 +245,5 @@ describe.skipIf(!pgUp)('two instances sharing one PostgreSQL outbox', () => {
     );
     expect(delivered.every((n) => n > 0)).toBe(true);
     expect(delivered.reduce((x, y) => x + y, 0)).toBe(expected);
-  });
-});
-
-describe('the relay when the outbox refuses an entry', () => {
-  it('drops and counts what is refused for good, without holding up the news behind it', async () => {
-    const dir = tempDir('livecalls-hooks-refused-');
-    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const i = await bootWith(dir, createEmbeddedStores(dir, 'normal', undefined, undefined, { relayWebhooks: true }));
-    const ws = await workspace(i);
-    const r = await receiver();
-    await register(i, ws.headers, r.url);
-    const store = i.services.stores.webhooks;
-    const enqueue = store.enqueue.bind(store);
-    // What PostgreSQL answers to text it cannot store: a refusal, not an outage; retrying changes nothing.
-    const refused = new pg.DatabaseError('invalid byte sequence for encoding "UTF8": 0x00', 0, 'error');
-    refused.code = '22021';
-    let poisoned = '';
-    store.enqueue = async (message, now) => {
-      if (message.payload.includes('call-poisoned')) {
-        poisoned = message.id;
-        throw refused;
-      }
-      return enqueue(message, now);
-    };
-    for (const name of ['call-poisoned', 'call-after-1', 'call-after-2']) await startCall(i, ws.id, name);
-    i.services.webhooks.start();
-    await vi.waitFor(() => expect(r.received).toHaveLength(2), WAIT);
-    await i.services.webhooks.stop();
-    const rooms = r.received.map((q) => (JSON.parse(q.body) as { data: { roomName: string } }).data.roomName);
-    expect(rooms).toEqual(['call-after-1', 'call-after-2']);
-    expect(poisoned).not.toBe('');
-    expect((await i.services.metrics.webhookRelayDropped.get()).values[0]?.value).toBe(1);
-    expect(await i.services.stores.calls.relay?.take(10)).toEqual([]);
   });
 });

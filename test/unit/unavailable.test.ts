@@ -76,6 +76,15 @@ describe.runIf(pgUp)('PostgreSQL', () => {
     for (const run of [store.nul, store.syntax]) expect(isUnavailable(await rejection(run))).toBe(false);
   });
 
+  it('a primary that turned read-only (a failover) is an outage', async () => {
+    const readOnly = new pg.Pool({ connectionString: PG_ADMIN_URL, max: 1, options: '-c default_transaction_read_only=on' });
+    const store = guard('PostgreSQL', { write: () => readOnly.query('CREATE TEMP TABLE livecalls_read_only_probe (i int)') }, pgOutage);
+    const err = await rejection(store.write);
+    expect(isUnavailable(err)).toBe(true);
+    expect(((err as Error).cause as { code?: string }).code).toBe('25006');
+    await readOnly.end();
+  });
+
   it('a server that cannot be reached is an outage', async () => {
     const down = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/test', connectionTimeoutMillis: 1_000 });
     const store = guard('PostgreSQL', { q: () => down.query('SELECT 1') }, pgOutage);

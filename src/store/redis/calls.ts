@@ -10,6 +10,7 @@
  *   {P}:{ws}:view:<id>      list view of an active call
  *   {P}:{ws}:listseq        commit sequence        {P}:{ws}:listlog    call id by sequence of last change (see ./list-views.ts)
  *   {P}:{ws}:relay          stream of committed news for the webhook outbox, until moved (RelayStore in ../types.ts)
+ *   {P}:{ws}:relay:dropped  news dropped from a full relay (see RELAY_MAX_ENTRIES)
  * and two untagged keys: {P}:workspaces (set) and {P}:sidws:<sid> (workspace of a room sid).
  * Ended calls stay 24 h (late events still find them), and are copied to the archive (PostgreSQL or the
  * embedded store) right after they end; `pending` makes that survive a crash in between.
@@ -28,6 +29,12 @@ import { GuardedWrite } from './guarded-write.ts';
 import { addListLogOps, createListViews } from './list-views.ts';
 
 const DAY_S = 86_400;
+/**
+ * Webhook news kept per workspace until moved into the outbox (a few items per call): hours of a busy
+ * workspace's calls while the outbox is away, tens of megabytes of Redis at most. Beyond it the oldest goes,
+ * counted in `{P}:{ws}:relay:dropped`.
+ */
+export const RELAY_MAX_ENTRIES = 20_000;
 /** Turns kept per call in Redis; a 30-minute call has a few hundred. */
 export const TURN_CAP = 2_000;
 const MAX_ATTEMPTS = 20;
@@ -216,7 +223,10 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
         addFeedOps(w, prefix, ws, folder.frames(folded.changes, now), feedReplay);
         // The webhook outbox's entries, in the same commit (a transactional outbox; see `relay` below).
         const relayKey = w.key(k(ws, 'relay'));
-        for (const body of folder.relay?.(folded.changes, now) ?? []) w.ops.push({ k: relayKey, op: 'xadd', v: body });
+        const dropped = w.key(k(ws, 'relay', 'dropped'));
+        for (const body of folder.relay?.(folded.changes, now) ?? []) {
+          w.ops.push({ k: relayKey, op: 'xadd', v: body, max: RELAY_MAX_ENTRIES, dropped });
+        }
       }
       if (w.ops.length === 0 && folded.applied === 0) return { applied: 0, duplicates: folded.duplicates, changes: [] };
       // Untagged keys (another Cluster slot), so outside the script: written BEFORE it, since both only index
@@ -243,23 +253,32 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
     throw new AppError('service_unavailable', `room ${roomName} is too busy; try again`);
   }
 
-  /** The oldest relay entries of every workspace, in one round trip: most streams are empty between calls. */
+  /**
+   * The oldest relay entries, at most `limit`: the streams' lengths first (a number each; most are empty
+   * between calls), then entries from the non-empty ones only, the budget shared between them, starting at
+   * another workspace each time so a busy one cannot keep the others waiting.
+   */
+  let relayTurn = 0;
   async function takeRelayed(limit: number): Promise<RelayEntry[]> {
     const workspaces = await redis.smembers(`${prefix}:workspaces`);
     if (workspaces.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const ws of workspaces) pipeline.xrange(k(ws, 'relay'), '-', '+', 'COUNT', limit);
-    const replies = (await pipeline.exec()) ?? [];
-    const out: RelayEntry[] = [];
-    for (const [i, [err, raw]] of replies.entries()) {
+    const lengths = await replies<number>(workspaces.map((ws) => ['xlen', k(ws, 'relay')]));
+    const waiting = workspaces.filter((_, i) => (lengths[i] ?? 0) > 0);
+    if (waiting.length === 0) return [];
+    const start = relayTurn++ % waiting.length;
+    const picked = [...waiting.slice(start), ...waiting.slice(0, start)].slice(0, limit);
+    const each = Math.max(1, Math.floor(limit / picked.length));
+    const ranges = await replies<[string, string[]][]>(picked.map((ws) => ['xrange', k(ws, 'relay'), '-', '+', 'COUNT', String(each)]));
+    return picked.flatMap((workspaceId, i) => (ranges[i] ?? []).map(([id, fields]) => ({ workspaceId, id, body: fields[1] ?? '' })));
+  }
+
+  /** The replies of a pipeline of commands, the first error thrown. */
+  async function replies<T>(commands: string[][]): Promise<T[]> {
+    const results = (await redis.pipeline(commands).exec()) ?? [];
+    return results.map(([err, value]) => {
       if (err) throw err;
-      const workspaceId = workspaces[i] ?? '';
-      for (const [id, fields] of raw as [string, string[]][]) {
-        if (out.length >= limit) return out;
-        out.push({ workspaceId, id, body: fields[1] ?? '' });
-      }
-    }
-    return out;
+      return value as T;
+    });
   }
 
   async function forgetRelayed(entries: readonly RelayEntry[]): Promise<void> {

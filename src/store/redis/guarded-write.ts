@@ -34,8 +34,11 @@ export type Op =
    * keeps the last `span` numbers; a sequence starting again (number 1) sets `epoch` to `token` (see ./list-views.ts).
    */
   | { k: number; op: 'listlog'; log: number; epoch: number; token: string; ids: string[]; span: number }
-  /** Appends `v` to a stream, untrimmed: the webhook relay's entries stay until moved (see ./calls.ts). */
-  | { k: number; op: 'xadd'; v: string }
+  /**
+   * Appends `v` to a stream of at most `max` entries (the webhook relay's, see ./calls.ts); when it is full,
+   * the oldest entry goes and the counter `dropped` counts it.
+   */
+  | { k: number; op: 'xadd'; v: string; max: number; dropped: number }
   /** Appends a frame to a live feed stream and publishes it with its id (see ../redis/feed.ts for the format). */
   | { k: number; op: 'feed'; e: string; d: string; max: number; ch: string; ws: string };
 
@@ -81,7 +84,9 @@ for _, o in ipairs(p.ops) do
     if seq == 1 then redis.call('SET', KEYS[o.epoch], o.token) end
     for _, id in ipairs(o.ids) do redis.call('ZADD', KEYS[o.log], seq, id) end
     redis.call('ZREMRANGEBYSCORE', KEYS[o.log], '-inf', seq - o.span)
-  elseif o.op == 'xadd' then redis.call('XADD', key, '*', 'b', o.v)
+  elseif o.op == 'xadd' then
+    if redis.call('XLEN', key) >= o.max then redis.call('INCR', KEYS[o.dropped]) end
+    redis.call('XADD', key, 'MAXLEN', o.max, '*', 'b', o.v)
   elseif o.op == 'feed' then
     local id = redis.call('XADD', key, 'MAXLEN', '~', o.max, '*', 'e', o.e, 'd', o.d)
     redis.call('PUBLISH', o.ch, o.ws .. '\\n' .. id .. '\\n' .. o.e .. '\\n' .. o.d)
