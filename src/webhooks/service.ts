@@ -39,6 +39,10 @@ import { DeliveryWorker } from './worker.ts';
 /** Enough for any sane integration, small enough that one call's news never fans out unboundedly. */
 export const MAX_ENDPOINTS_PER_WORKSPACE = 20;
 
+/** How long news committed here waits for more before the relay is read: one read for a burst of commits. */
+export const RELAY_COALESCE_MS = 20;
+/** Other instances' news (or what an outage left behind) is looked for this often. */
+export const RELAY_POLL_MS = 1_000;
 /** Relay entries moved per round. */
 export const RELAY_BATCH = 200;
 /** Rounds per move: the worker then claims (retries already due wait no longer than that), and the next poll moves on. */
@@ -98,6 +102,10 @@ export class WebhookService {
   private moving: Promise<void> | undefined;
   /** Relay entries failing (not for an outage), by workspace and id: since when. */
   private readonly failing = new Map<string, number>();
+  /** This instance committed news the relay has not been read for since. */
+  private relayDirty = true;
+  private lastMove = Number.NEGATIVE_INFINITY;
+  private moveSoon: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: WebhookServiceDeps) {
     const { store, clock, metrics, log, config, calls } = deps;
@@ -174,7 +182,18 @@ export class WebhookService {
 
   /** Registered with `CallService.onChange`: the news is in the commit already, so only the worker is woken. */
   readonly onChange: ChangeListener = (_workspaceId, deltas) => {
-    if (deltas.some((delta) => newsOf(delta).length > 0)) this.worker.kick();
+    if (!deltas.some((delta) => newsOf(delta).length > 0)) return;
+    if (!this.deps.calls.relay) {
+      this.worker.kick();
+      return;
+    }
+    // News in the relay: moved a moment later, together with whatever else commits meanwhile. Under load a
+    // move per change would read the relay hundreds of times a second for a few entries each.
+    this.relayDirty = true;
+    this.moveSoon ??= setTimeout(() => {
+      this.moveSoon = undefined;
+      this.worker.kick();
+    }, RELAY_COALESCE_MS);
   };
 
   /**
@@ -195,6 +214,13 @@ export class WebhookService {
   private async moveRelayed(): Promise<void> {
     const relay = this.deps.calls.relay;
     if (!relay) return;
+    // The worker asks before every claim (each poll, each kick, each finished delivery): the relay is read
+    // when this instance committed news since, or once a poll interval for other instances' news.
+    // Elapsed time, not the service clock (which says when deliveries are due).
+    const now = performance.now();
+    if (!this.relayDirty && now - this.lastMove < RELAY_POLL_MS) return;
+    this.relayDirty = false;
+    this.lastMove = now;
     for (let round = 0; round < RELAY_ROUNDS; round++) {
       let entries: RelayEntry[];
       try {
@@ -243,6 +269,8 @@ export class WebhookService {
       }
       if (entries.length < RELAY_BATCH) return;
     }
+    // Rounds used up with more waiting: the worker claims, and its next look moves on at once.
+    this.relayDirty = true;
   }
 
   /** Whether an entry that failed again (not an outage) has been failing long enough to give it up. */
@@ -283,6 +311,8 @@ export class WebhookService {
 
   /** Stops the worker; news not moved yet stays in the relay for the next start. */
   async stop(): Promise<void> {
+    clearTimeout(this.moveSoon);
+    this.moveSoon = undefined;
     await this.worker.stop();
     await this.moving;
   }
