@@ -153,7 +153,10 @@ export interface CallStore {
    * with the embedded outbox). Otherwise the store has a `relay` that keeps them in the commit for the outbox.
    */
   readonly outboxInCommit?: boolean;
-  /** Where a store without `outboxInCommit` keeps each commit's news for the outbox (see `RelayStore`). */
+  /**
+   * Where a store without `outboxInCommit` keeps each commit's news for the outbox (see `RelayStore`). A store
+   * with `outboxInCommit` may have one too, holding what an earlier configuration kept there.
+   */
   readonly relay?: RelayStore;
   /**
    * Applies a batch of events for one room of one workspace atomically: events whose id was already

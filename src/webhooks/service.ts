@@ -183,7 +183,7 @@ export class WebhookService {
   /** Registered with `CallService.onChange`: the news is in the commit already, so only the worker is woken. */
   readonly onChange: ChangeListener = (_workspaceId, deltas) => {
     if (!deltas.some((delta) => newsOf(delta).length > 0)) return;
-    if (!this.deps.calls.relay) {
+    if (this.deps.calls.outboxInCommit || !this.deps.calls.relay) {
       this.worker.kick();
       return;
     }

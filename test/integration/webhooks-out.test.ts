@@ -129,11 +129,12 @@ describe('a committed change keeps its webhook across a crash', () => {
    * killed right after the commit leaves. Reopened on the same stores, the webhook goes out, once: written in
    * the commit, either into the outbox itself or into the store's relay, which the worker moves.
    */
-  async function commitThenCrash(env: Record<string, string>, relayWebhooks = false) {
+  async function commitThenCrash(env: Record<string, string>, relayWebhooks = false, reopenRelaying = relayWebhooks) {
     const dir = tempDir('livecalls-hooks-crash-');
     cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const open = () => (relayWebhooks ? createEmbeddedStores(dir, 'normal', undefined, undefined, { relayWebhooks }) : undefined);
-    const first = await bootWith(dir, open(), env);
+    const open = (relay: boolean) =>
+      relay ? createEmbeddedStores(dir, 'normal', undefined, undefined, { relayWebhooks: true }) : undefined;
+    const first = await bootWith(dir, open(relayWebhooks), env);
     const ws = await workspace(first);
     const r = await receiver();
     const ep = await register(first, ws.headers, r.url);
@@ -151,7 +152,7 @@ describe('a committed change keeps its webhook across a crash', () => {
     await first.close();
     expect(r.received).toHaveLength(0);
 
-    const second = await bootWith(dir, open(), env);
+    const second = await bootWith(dir, open(reopenRelaying), env);
     second.services.webhooks.start();
     await vi.waitFor(() => expect(r.received).toHaveLength(1), WAIT);
     expect(r.received[0]?.headers['webhook-id']).toBe(expected);
@@ -173,6 +174,11 @@ describe('a committed change keeps its webhook across a crash', () => {
   it('embedded, news kept in the relay', async () => {
     const i = await commitThenCrash({}, true);
     expect(i.services.stores.calls.outboxInCommit).toBe(false);
+  });
+
+  it('embedded, news kept in the relay, reopened with the outbox in the commit: the relay is still moved', async () => {
+    const i = await commitThenCrash({}, true, false);
+    expect(i.services.stores.calls.outboxInCommit).toBe(true);
   });
 
   it.skipIf(!pgUp)('embedded calls with the outbox in PostgreSQL', async () => {

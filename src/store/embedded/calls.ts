@@ -254,15 +254,13 @@ export function createEmbeddedCalls(
 
   return {
     outboxInCommit: outbox !== undefined,
-    // Without the outbox in this database, each commit keeps its news here for the relay to move.
-    ...(outbox
-      ? {}
-      : {
-          relay: {
-            take: async (limit) => selectRelay.all(limit).map((r) => ({ workspaceId: r.workspace_id, id: String(r.seq), body: r.body })),
-            done: async (entries) => forgetRelayed(entries),
-          },
-        }),
+    // Without the outbox in this database, each commit keeps its news here for the relay to move. With it, the
+    // table is still read: news kept while the outbox was in PostgreSQL (a deployment since moved back to the
+    // embedded outbox) is moved in rather than left behind.
+    relay: {
+      take: async (limit) => selectRelay.all(limit).map((r) => ({ workspaceId: r.workspace_id, id: String(r.seq), body: r.body })),
+      done: async (entries) => forgetRelayed(entries),
+    },
     async ingest(workspaceId, roomName, events, folder, now) {
       const result = await new Promise<IngestResult>((resolve, reject) => {
         queued.push({ workspaceId, roomName, events, folder, now, resolve, reject });
