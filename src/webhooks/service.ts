@@ -232,17 +232,25 @@ export class WebhookService {
       if (entries.length === 0) return;
       const moved: RelayEntry[] = [];
       let created = 0;
-      let stuck: unknown;
+      let away: unknown;
+      // Workspaces whose next entry cannot be moved yet: the rest of theirs waits (each workspace's news keeps
+      // its order), the other workspaces' goes on, so one workspace's bad entry never holds up another's.
+      const held = new Map<string, unknown>();
       const subscribed = new Map<string, Set<WebhookEventType>>();
       for (const entry of entries) {
+        if (held.has(entry.workspaceId)) continue;
         const key = `${entry.workspaceId}\u0000${entry.id}`;
         try {
           created += await this.moveOne(entry, subscribed);
           this.failing.delete(key);
         } catch (err) {
-          if (!(err instanceof UnreadableEntry) && (isOutage(err) || !this.givenUp(key))) {
-            stuck = err;
+          if (!(err instanceof UnreadableEntry) && isOutage(err)) {
+            away = err;
             break;
+          }
+          if (!(err instanceof UnreadableEntry) && !this.givenUp(key)) {
+            held.set(entry.workspaceId, err);
+            continue;
           }
           this.failing.delete(key);
           this.deps.metrics.webhookRelayDropped.inc();
@@ -256,18 +264,22 @@ export class WebhookService {
         } catch (err) {
           // Moved again at the next poll: the outbox skips what it has.
           this.deps.log.warn({ err }, 'moved webhook news could not be forgotten yet');
-          stuck ??= err;
+          away ??= err;
         }
       }
       if (created > 0) this.worker.kick();
-      if (stuck !== undefined) {
+      for (const [workspaceId, err] of held) {
         this.deps.log.warn(
-          { err: stuck, moved: moved.length },
-          'webhook news could not be moved into the outbox yet; retrying at the next poll',
+          { err, workspaceId },
+          "a workspace's webhook news could not be moved into the outbox yet; retrying at the next poll",
         );
+      }
+      if (away !== undefined) {
+        this.deps.log.warn({ err: away, moved: moved.length }, 'webhook outbox unavailable; committed news stays for the next poll');
         return;
       }
-      if (entries.length < RELAY_BATCH) return;
+      // Everything taken was held up, or the relay is empty now: the next poll looks again.
+      if (moved.length === 0 || entries.length < RELAY_BATCH) return;
     }
     // Rounds used up with more waiting: the worker claims, and its next look moves on at once.
     this.relayDirty = true;

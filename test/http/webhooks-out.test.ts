@@ -432,9 +432,22 @@ describe('news the outbox keeps refusing', () => {
     t = await createTestApp(ENV, { relayWebhooks: true });
   });
 
-  it('is retried in order for a while, then dropped and counted so the news behind it goes out', async () => {
+  it("a take from the relay leaves room for every waiting workspace's news, each in order", async () => {
+    const other = await t.newWorkspace('other');
+    for (let n = 1; n <= 6; n++) await startCall(t.ws, `call-busy-${n}`);
+    await startCall(other, 'call-quiet');
+    const taken = (await t.services.stores.calls.relay?.take(8)) ?? [];
+    const roomsOf = (ws: string) =>
+      taken.filter((e) => e.workspaceId === ws).map((e) => (JSON.parse(e.body) as { message: { payload: string } }).message.payload);
+    expect(roomsOf(t.ws.id).map((p) => /call-busy-\d/.exec(p)?.[0])).toEqual(['call-busy-1', 'call-busy-2']);
+    expect(roomsOf(other.id)).toHaveLength(1);
+  });
+
+  it("is retried in order for a while, holding up only its own workspace's news, then dropped and counted", async () => {
     const r = await receiver();
     await register(t.ws, r.url, ['call.started']);
+    const other = await t.newWorkspace('other');
+    await register(other, `${r.url}/other`, ['call.started']);
     const store = t.services.stores.webhooks;
     const enqueue = store.enqueue.bind(store);
     // What PostgreSQL answers to text it cannot store: not an outage, and retrying may not mend it.
@@ -448,18 +461,20 @@ describe('news the outbox keeps refusing', () => {
       return enqueue(message, now);
     };
     for (const name of ['call-poisoned', 'call-after-1', 'call-after-2']) await startCall(t.ws, name);
+    await startCall(other, 'call-other');
     t.services.webhooks.start();
-    // Kept at the head of the relay, in order, while it keeps failing: nothing behind it jumps the queue.
+    // Kept at the head of its workspace's news, in order, while it keeps failing: nothing behind it jumps the
+    // queue, and the other workspace's news goes out meanwhile.
     await vi.waitFor(() => expect(refusals).toBeGreaterThanOrEqual(3), WAIT);
-    expect(r.received).toHaveLength(0);
-    expect(await t.services.stores.calls.relay?.take(10)).toHaveLength(3);
+    const rooms = () => r.received.map((q) => (JSON.parse(q.body) as { data: { roomName: string } }).data.roomName);
+    expect(rooms()).toEqual(['call-other']);
+    expect((await t.services.stores.calls.relay?.take(10))?.map((e) => e.workspaceId)).toEqual([t.ws.id, t.ws.id, t.ws.id]);
     expect((await t.services.metrics.webhookRelayDropped.get()).values[0]?.value ?? 0).toBe(0);
 
     t.clock.advance(RELAY_GIVE_UP_MS);
-    await vi.waitFor(() => expect(r.received).toHaveLength(2), WAIT);
+    await vi.waitFor(() => expect(r.received).toHaveLength(3), WAIT);
     await t.services.webhooks.stop();
-    const rooms = r.received.map((q) => (JSON.parse(q.body) as { data: { roomName: string } }).data.roomName);
-    expect(rooms).toEqual(['call-after-1', 'call-after-2']);
+    expect(rooms()).toEqual(['call-other', 'call-after-1', 'call-after-2']);
     expect((await t.services.metrics.webhookRelayDropped.get()).values[0]?.value).toBe(1);
     expect(await t.services.stores.calls.relay?.take(10)).toEqual([]);
   });

@@ -15,6 +15,9 @@ import type { ArchiveStore, CallFolder, CallStore, IngestResult, LiveFeed, Outbo
 import type { OutboxWriter } from './webhooks.ts';
 import { isOutage } from '../unavailable.ts';
 
+/** A take from the relay leaves room for at least this many workspaces (see selectRelay). */
+const RELAY_SHARES = 4;
+
 interface CallRow {
   state: string;
 }
@@ -244,8 +247,12 @@ export function createEmbeddedCalls(
   }
 
   const insertRelay = db.prepare('INSERT INTO webhook_relay (workspace_id, body) VALUES (?, ?)');
-  const selectRelay = db.prepare<[number], { seq: number; workspace_id: string; body: string }>(
-    'SELECT seq, workspace_id, body FROM webhook_relay ORDER BY seq LIMIT ?',
+  // The oldest entries, at most RELAY_SHARE of each workspace's: a workspace with a long relay (or one held
+  // up by an entry that cannot be moved yet) leaves room in every take for the others.
+  const selectRelay = db.prepare<[number, number], { seq: number; workspace_id: string; body: string }>(
+    `SELECT seq, workspace_id, body FROM (
+       SELECT seq, workspace_id, body, row_number() OVER (PARTITION BY workspace_id ORDER BY seq) AS n FROM webhook_relay)
+     WHERE n <= ? ORDER BY seq LIMIT ?`,
   );
   const deleteRelay = db.prepare('DELETE FROM webhook_relay WHERE seq = ?');
   const forgetRelayed = db.transaction((entries: readonly RelayEntry[]) => {
@@ -258,7 +265,10 @@ export function createEmbeddedCalls(
     // table is still read: news kept while the outbox was in PostgreSQL (a deployment since moved back to the
     // embedded outbox) is moved in rather than left behind.
     relay: {
-      take: async (limit) => selectRelay.all(limit).map((r) => ({ workspaceId: r.workspace_id, id: String(r.seq), body: r.body })),
+      take: async (limit) =>
+        selectRelay
+          .all(Math.max(1, Math.ceil(limit / RELAY_SHARES)), limit)
+          .map((r) => ({ workspaceId: r.workspace_id, id: String(r.seq), body: r.body })),
       done: async (entries) => forgetRelayed(entries),
     },
     async ingest(workspaceId, roomName, events, folder, now) {
