@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { TREND_LENGTH } from '../analysis/sentiment.ts';
 import { isStorableText } from '../domain/limits.ts';
 import { MAX_SAMPLES } from '../domain/telemetry.ts';
-import { compilePattern, MAX_PATTERN_LENGTH, PatternError, type Matcher } from './pattern.ts';
+import { compilePattern, MAX_PATTERN_LENGTH, PatternError, type MatchBudget, type Matcher } from './pattern.ts';
 
 export const MAX_RULES = 50;
 
@@ -118,14 +118,47 @@ export interface CompiledRules {
   timeBased: boolean;
 }
 
-export function compileRules(set: AlertRuleSet): CompiledRules {
+/**
+ * Pattern matching steps a workspace may spend: `PATTERN_STEPS_PER_SECOND`, saved up to `PATTERN_STEPS_BURST`
+ * (a few tens of milliseconds of a core). An ordinary phrase pattern over ordinary turns spends a few
+ * thousand a turn; a workspace whose patterns would spend more matches nothing more until its budget refills
+ * (its own alerts wait; nobody else's calls do). Kept per workspace by `workspaceBudget`, not per compiled
+ * rule set, so saving the rules again does not refill it.
+ */
+export const PATTERN_STEPS_PER_SECOND = 1_000_000;
+export const PATTERN_STEPS_BURST = 1_000_000;
+
+const budgets = new Map<string, { budget: MatchBudget; at: number }>();
+
+/** The workspace's pattern budget, refilled for the time since it was last used. */
+export function workspaceBudget(workspaceId: string, now = performance.now()): MatchBudget {
+  let entry = budgets.get(workspaceId);
+  if (!entry) {
+    entry = { budget: { left: PATTERN_STEPS_BURST }, at: now };
+    budgets.set(workspaceId, entry);
+    // Bounded: a workspace unseen for long starts full again, which is what its entry would say anyway.
+    if (budgets.size > 10_000) budgets.delete(budgets.keys().next().value as string);
+  }
+  entry.budget.left = Math.min(PATTERN_STEPS_BURST, entry.budget.left + ((now - entry.at) / 1000) * PATTERN_STEPS_PER_SECOND);
+  entry.at = now;
+  return entry.budget;
+}
+
+/** `workspaceId`: whose pattern budget the rules spend (see `workspaceBudget`). */
+export function compileRules(set: AlertRuleSet, workspaceId = ''): CompiledRules {
   const rules = set.rules
     .filter((r) => r.enabled)
     .map((r): CompiledRule => {
       if (r.kind !== 'phrase') return r;
       if (r.pattern !== undefined) {
         const matcher: Matcher = compilePattern(r.pattern);
-        return { ...r, matches: (text) => matcher.testLower(text.lower) };
+        return {
+          ...r,
+          matches: (text) => {
+            const budget = workspaceBudget(workspaceId);
+            return budget.left > 0 && matcher.testLower(text.lower, budget);
+          },
+        };
       }
       const needle = normalize(r.text ?? '');
       // Cheap first: the words cannot be there unless their letters are (the lower-cased text holds them in order).

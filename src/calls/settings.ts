@@ -54,7 +54,7 @@ export class WorkspaceSettings {
     // Not known here yet: the next read loads rules and prices together (caching the rules alone would
     // stand in "no prices" for the workspace's real ones until the entry expires).
     if (!hit || hit.rules.version > set.version) return;
-    this.store(workspaceId, { rules: compileRules(set), prices: hit.prices }, true);
+    this.store(workspaceId, { rules: compileRules(set, workspaceId), prices: hit.prices }, true);
   }
 
   setPrices(workspaceId: string, prices: Prices): void {
@@ -75,7 +75,7 @@ export class WorkspaceSettings {
       const [set, prices] = await Promise.all([this.tenants.getAlertRules(workspaceId), this.tenants.getPrices(workspaceId)]);
       const current = this.entries.get(workspaceId);
       // A save through this instance while the read was in flight is newer: keep it.
-      const rules = current && current.rules.version > set.version ? current.rules : set.version === 0 ? NO_RULES : compileRules(set);
+      const rules = current && current.rules.version > set.version ? current.rules : set.version === 0 ? NO_RULES : compileRules(set, workspaceId);
       const entry = { rules, prices };
       this.store(workspaceId, entry);
       return entry;

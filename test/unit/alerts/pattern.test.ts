@@ -1,6 +1,10 @@
-/** Phrase patterns: the bounded syntax, matched by state-set simulation (no backtracking on any input). */
+/**
+ * Phrase patterns: the bounded syntax, matched by state-set simulation (no backtracking on any input), within
+ * each workspace's budget of steps.
+ */
 import { describe, expect, it } from 'vitest';
-import { compilePattern, MAX_PATTERN_LENGTH, PatternError } from '../../../src/alerts/pattern.ts';
+import { compilePattern, MAX_PATTERN_LENGTH, MAX_STATES, PatternError } from '../../../src/alerts/pattern.ts';
+import { compileRules, PATTERN_STEPS_BURST, PATTERN_STEPS_PER_SECOND, prepareText, workspaceBudget } from '../../../src/alerts/rules.ts';
 
 describe('phrase patterns', () => {
   it.each([
@@ -42,5 +46,61 @@ describe('phrase patterns', () => {
   ])('refuses %s (%s)', (pattern, message) => {
     expect(() => compilePattern(pattern)).toThrow(PatternError);
     expect(() => compilePattern(pattern)).toThrow(message);
+  });
+});
+
+describe("a workspace's pattern budget", () => {
+  // Allowed (under 400 states), and at its worst on a long run of x: most states stay alive at every character.
+  const HEAVY = '(.{0,9}x){9}.{0,9}zq';
+
+  it('stops a match that runs out of steps, and answers false', () => {
+    const m = compilePattern(HEAVY);
+    const text = `${'x'.repeat(10_000)}zq`;
+    expect(m.testLower(text, { left: Number.MAX_SAFE_INTEGER })).toBe(true);
+    const small = { left: 50_000 };
+    expect(m.testLower(text, small)).toBe(false);
+    expect(small.left).toBeLessThan(0);
+    expect(small.left).toBeGreaterThan(-MAX_STATES - 2);
+  });
+
+  it('bounds what one workspace spends on many heavy rules over long turns; another workspace is untouched', () => {
+    const heavy = compileRules(
+      {
+        version: 1,
+        rules: Array.from({ length: 50 }, (_, i) => ({
+          id: `r${i}`,
+          enabled: true,
+          kind: 'phrase' as const,
+          side: 'any' as const,
+          pattern: HEAVY,
+        })),
+      },
+      'ws_heavy',
+    );
+    const start = performance.now();
+    const before = workspaceBudget('ws_heavy', start).left;
+    const turn = prepareText('x'.repeat(10_000));
+    for (let n = 0; n < 10; n++) for (const rule of heavy.rules) expect(rule.matches?.(turn)).toBe(false);
+    const after = workspaceBudget('ws_heavy').left;
+    // Spent at most the budget it had plus what refilled meanwhile (one match may overshoot by a step).
+    const refilled = ((performance.now() - start) / 1000) * PATTERN_STEPS_PER_SECOND;
+    expect(before - after).toBeLessThanOrEqual(PATTERN_STEPS_BURST + refilled + MAX_STATES + 1);
+    // Unbounded, these 500 matches would take 500 x ~3,000,000 steps.
+    expect(before - after).toBeLessThan(500 * 3_000_000);
+
+    const other = compileRules(
+      { version: 1, rules: [{ id: 'p', enabled: true, kind: 'phrase', side: 'any', pattern: 'speak to (a|the) manager' }] },
+      'ws_other',
+    );
+    expect(other.rules[0]?.matches?.(prepareText('Can I speak to a manager please'))).toBe(true);
+  });
+
+  it('refills with time, up to the burst', () => {
+    const t0 = 1_000_000;
+    const b = workspaceBudget('ws_refill', t0);
+    expect(b.left).toBe(PATTERN_STEPS_BURST);
+    b.left = -10;
+    expect(workspaceBudget('ws_refill', t0 + 500).left).toBeCloseTo(PATTERN_STEPS_PER_SECOND / 2 - 10);
+    expect(workspaceBudget('ws_refill', t0 + 60_000).left).toBe(PATTERN_STEPS_BURST);
   });
 });
