@@ -75,7 +75,8 @@ export class WorkspaceSettings {
       const [set, prices] = await Promise.all([this.tenants.getAlertRules(workspaceId), this.tenants.getPrices(workspaceId)]);
       const current = this.entries.get(workspaceId);
       // A save through this instance while the read was in flight is newer: keep it.
-      const rules = current && current.rules.version > set.version ? current.rules : set.version === 0 ? NO_RULES : compileRules(set, workspaceId);
+      const rules =
+        current && current.rules.version > set.version ? current.rules : set.version === 0 ? NO_RULES : compileRules(set, workspaceId);
       const entry = { rules, prices };
       this.store(workspaceId, entry);
       return entry;
