@@ -212,7 +212,7 @@ export class CallService {
       return { status: 'ignored', reason: mapped.reason };
     }
     const { roomName, roomSid, event } = mapped.value;
-    const workspaceId = await this.resolveWorkspace(mapped.value.workspaceId, roomSid, project);
+    const workspaceId = await this.resolveWorkspace(mapped.value.workspaceId, roomName, roomSid, project);
     if (!workspaceId) {
       this.metrics.webhooksIgnored.inc({ reason: 'unknown_workspace' });
       if (!this.unknownRoomsLogged.has(roomName)) {
@@ -239,17 +239,27 @@ export class CallService {
     return result;
   }
 
-  private async resolveWorkspace(named: string | null, roomSid: string | null, project: string): Promise<string | undefined> {
+  private async resolveWorkspace(
+    named: string | null,
+    roomName: string,
+    roomSid: string | null,
+    project: string,
+  ): Promise<string | undefined> {
     if (named && !(await this.projectMayTouch(named, project))) return undefined;
     if (named && (this.knownWorkspaces.has(named) || (await this.tenants.getWorkspace(named)))) {
       if (this.knownWorkspaces.size >= 100_000) this.knownWorkspaces.clear();
       this.knownWorkspaces.add(named);
       return named;
     }
-    // Metadata may be missing from an event (or set after creation): fall back to the room's known call.
+    // Metadata may be missing from an event (or set after creation): fall back to what this project's own
+    // events bound the room to. Never to a room sid alone: a sid is a string any other project can name too
+    // (its own ListRooms or webhooks may carry it), and whoever named it last must not decide.
     if (!named && roomSid) {
-      const known = await this.calls.workspaceOfRoomSid(roomSid);
-      if (known && (await this.projectMayTouch(known, project))) return known;
+      const owner = this.ownership ? await this.ownership.owner(project, roomName) : undefined;
+      if (this.ownership && !owner) return undefined;
+      // The room the name is bound to now; or an older room of the name, whose call is in that same workspace.
+      const known = owner?.roomSid === roomSid ? owner.workspaceId : await this.calls.workspaceOfRoomSid(roomSid);
+      if (known && (!owner || known === owner.workspaceId) && (await this.projectMayTouch(known, project))) return known;
     }
     return undefined;
   }

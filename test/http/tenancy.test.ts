@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LK_KEY, LK_SECRET, type TestWorkspace } from '../helpers/app.ts';
 import { injectSink, post, startCall, wired, AGENT, type Wired } from '../helpers/livekit-server-setup.ts';
 import { startLiveKitStandIn, type StandIn } from '../helpers/livekit-server.ts';
-import { postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
+import { participant, postAgentEvents, postWebhook, room, turn, webhook } from '../helpers/livekit.ts';
 
 let w: Wired | undefined;
 
@@ -311,6 +311,34 @@ describe('several LiveKit projects, one livecalls', () => {
     expect(await roomsOf(w!, c)).toEqual(['p2-room']);
     // Signed with project 2's key but the wrong secret: 401.
     expect((await postWebhook(w!.t.app, webhook('room_started', r2, start), KEY2, LK_SECRET)).statusCode).toBe(401);
+  });
+
+  it('a room sid another project names never decides where a metadata-less webhook of this project goes', async () => {
+    const { c } = await twoProjects();
+    const a = w!.t.ws;
+    const start = w!.t.clock.now;
+    // Project 2 names a room with A's coming room's name and sid, for its own workspace: its own call, nothing more.
+    const squat = room({ name: 'shared-name', sid: 'RM_victim', workspaceId: c.id, createdAt: start });
+    expect((await postWebhook(w!.t.app, webhook('room_started', squat, start), KEY2, SECRET2)).json()).toMatchObject({
+      status: 'applied',
+    });
+    // A's room, bound through the default project by a webhook naming A.
+    const victim = room({ name: 'shared-name', sid: 'RM_victim', workspaceId: a.id, createdAt: start + 1_000 });
+    expect((await postWebhook(w!.t.app, webhook('room_started', victim, start + 1_000))).json()).toMatchObject({ status: 'applied' });
+    // The default project's next webhook for A's room carries no metadata: it is A's, as the default project bound it.
+    const bare = room({ name: 'shared-name', sid: 'RM_victim', workspaceId: a.id, createdAt: start + 1_000, metadata: '' });
+    const caller = participant('victim-caller', 'sip', start + 2_000, { phone: '+15559998888' });
+    expect((await postWebhook(w!.t.app, webhook('participant_joined', bare, start + 2_000, caller))).json()).toMatchObject({
+      status: 'applied',
+    });
+    const identities = async (ws: TestWorkspace) =>
+      ((await get(w!, '/v2/api/active-calls/shared-name', ws)).json().participants ?? []).map((p: { identity: string }) => p.identity);
+    expect(await identities(a)).toContain('victim-caller');
+    expect(await identities(c)).not.toContain('victim-caller');
+    // And its room_finished ends A's call, not C's.
+    expect((await postWebhook(w!.t.app, webhook('room_finished', bare, start + 3_000))).json()).toMatchObject({ status: 'applied' });
+    expect(await roomsOf(w!, a)).toEqual([]);
+    expect(await roomsOf(w!, c)).toEqual(['shared-name']);
   });
 
   it("controls a workspace's calls through its own project", async () => {
