@@ -1,8 +1,10 @@
 /** Prometheus metrics (prom-client), one registry per service instance so tests never share counters. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { patternBudgetSkips } from './alerts/rules.ts';
 
 export interface Metrics {
   registry: Registry;
+  alertPatternSkips: Counter;
   eventsIngested: Counter<'source' | 'result'>;
   webhooksIgnored: Counter<'reason'>;
   callsExpired: Counter;
@@ -35,8 +37,21 @@ const LATENCY_BUCKETS = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30];
 export function createMetrics(defaults = true): Metrics {
   const registry = new Registry();
   if (defaults) collectDefaultMetrics({ register: registry });
+  // Each registry counts the skips from its own creation on.
+  let skipsSeen = patternBudgetSkips.count;
   return {
     registry,
+    alertPatternSkips: new Counter({
+      name: 'livecalls_alert_pattern_budget_skips_total',
+      help: "Phrase-pattern matches given up because the workspace's pattern budget was spent (its patterns are too costly for its turns)",
+      registers: [registry],
+      collect() {
+        // Counted where patterns run (src/alerts/rules.ts), in this process; read at scrape time.
+        const now = patternBudgetSkips.count;
+        if (now > skipsSeen) this.inc(now - skipsSeen);
+        skipsSeen = now;
+      },
+    }),
     eventsIngested: new Counter({
       name: 'livecalls_events_total',
       help: 'Call events received, by source (livekit, agent, api) and result (applied, duplicate)',

@@ -130,6 +130,9 @@ export const PATTERN_STEPS_BURST = 1_000_000;
 
 const budgets = new Map<string, { budget: MatchBudget; at: number }>();
 
+/** Pattern matches given up for want of budget, in this process (`livecalls_alert_pattern_budget_skips_total`). */
+export const patternBudgetSkips = { count: 0 };
+
 /** The workspace's pattern budget, refilled for the time since it was last used. */
 export function workspaceBudget(workspaceId: string, now = performance.now()): MatchBudget {
   let entry = budgets.get(workspaceId);
@@ -156,7 +159,9 @@ export function compileRules(set: AlertRuleSet, workspaceId = ''): CompiledRules
           ...r,
           matches: (text) => {
             const budget = workspaceBudget(workspaceId);
-            return budget.left > 0 && matcher.testLower(text.lower, budget);
+            const matched = budget.left > 0 && matcher.testLower(text.lower, budget);
+            if (budget.left <= 0) patternBudgetSkips.count += 1;
+            return matched;
           },
         };
       }

@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compilePattern, MAX_PATTERN_LENGTH, MAX_STATES, PatternError } from '../../../src/alerts/pattern.ts';
-import { compileRules, PATTERN_STEPS_BURST, PATTERN_STEPS_PER_SECOND, prepareText, workspaceBudget } from '../../../src/alerts/rules.ts';
+import {
+  compileRules,
+  PATTERN_STEPS_BURST,
+  PATTERN_STEPS_PER_SECOND,
+  patternBudgetSkips,
+  prepareText,
+  workspaceBudget,
+} from '../../../src/alerts/rules.ts';
 
 describe('phrase patterns', () => {
   it.each([
@@ -78,6 +85,7 @@ describe("a workspace's pattern budget", () => {
       'ws_heavy',
     );
     const start = performance.now();
+    const skipsBefore = patternBudgetSkips.count;
     const before = workspaceBudget('ws_heavy', start).left;
     const turn = prepareText('x'.repeat(10_000));
     for (let n = 0; n < 10; n++) for (const rule of heavy.rules) expect(rule.matches?.(turn)).toBe(false);
@@ -87,6 +95,8 @@ describe("a workspace's pattern budget", () => {
     expect(before - after).toBeLessThanOrEqual(PATTERN_STEPS_BURST + refilled + MAX_STATES + 1);
     // Unbounded, these 500 matches would take 500 x ~3,000,000 steps.
     expect(before - after).toBeLessThan(500 * 3_000_000);
+    // Most were given up, and counted for the operator.
+    expect(patternBudgetSkips.count - skipsBefore).toBeGreaterThan(400);
 
     const other = compileRules(
       { version: 1, rules: [{ id: 'p', enabled: true, kind: 'phrase', side: 'any', pattern: 'speak to (a|the) manager' }] },
