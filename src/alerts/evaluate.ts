@@ -71,9 +71,9 @@ function holds(rule: CompiledRule, call: Call, now: number, fresh: readonly Fres
     case 'human_requested': {
       const asked = fresh.find((turn) => turn.role === 'customer' && asksForHuman(turn.content));
       if (asked) return `Customer asked for a human: "${excerpt(asked.content)}"`;
-      if (call.transfer) return `Transfer requested${call.transfer.value ? `: ${excerpt(call.transfer.value)}` : ''}`;
-      // The sentiment's escalation signal: the customer escalates (a manager, a complaint) in words asksForHuman does not cover.
-      return call.sentimentSignals?.includes('escalation') ? 'Customer is escalating' : null;
+      // Only a hand-off asked for: frustration alone ("this is ridiculous", the sentiment's escalation signal)
+      // is not a request for a person, and a wallboard pin saying so would be believed (negative_streak is for that).
+      return call.transfer ? `Transfer requested${call.transfer.value ? `: ${excerpt(call.transfer.value)}` : ''}` : null;
     }
     case 'phrase': {
       const said = fresh.find((turn) => (rule.side === 'any' || turn.role === rule.side) && rule.matches?.(turn.text));
