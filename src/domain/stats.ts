@@ -62,8 +62,17 @@ export class StatColumns {
     return cols;
   }
 
+  push(startedAt: number, endedAt: number | null, agent: string, flags: number): void {
+    if (this.length === this.startedAt.length) this.grow();
+    const i = this.length++;
+    this.startedAt[i] = startedAt;
+    this.endedAt[i] = endedAt ?? Number.NaN;
+    this.agent[i] = this.agentId(agent);
+    this.flags[i] = flags;
+  }
+
   /** The index of an agent name in `agents`, added when new. */
-  agentId(name: string): number {
+  private agentId(name: string): number {
     let id = this.agentIds.get(name);
     if (id === undefined) {
       id = this.agents.length;
@@ -71,15 +80,6 @@ export class StatColumns {
       this.agentIds.set(name, id);
     }
     return id;
-  }
-
-  push(startedAt: number, endedAt: number | null, agent: string | number, flags: number): void {
-    if (this.length === this.startedAt.length) this.grow();
-    const i = this.length++;
-    this.startedAt[i] = startedAt;
-    this.endedAt[i] = endedAt ?? Number.NaN;
-    this.agent[i] = typeof agent === 'number' ? agent : this.agentId(agent);
-    this.flags[i] = flags;
   }
 
   private grow(): void {

@@ -9,11 +9,12 @@
  *    transaction.
  *  - In the store's relay (`relayed`, when it has `CallStore.relay`: Redis, whose commit is one Lua script, or
  *    embedded calls with the outbox in PostgreSQL): the commit keeps the batch's news beside the calls, and
- *    `move` (run by the worker before every claim, so every poll and every kick) takes it into the outbox,
- *    then forgets it. The outbox skips a message id it has, so a move repeated after a crash, or made by two
- *    instances at once, enqueues each message once. An outbox that is away leaves the news where it is, in
- *    order, for the next poll: nothing is held in memory, and nothing dies with the process.
- * The change listener (`onChange`) only wakes the worker, so this instance's news goes out at once.
+ *    `move` (asked by the worker before every claim; it reads the relay 20 ms after news committed here, and
+ *    once a second for other instances') takes it into the outbox, then forgets it. The outbox skips a
+ *    message id it has, so a move repeated after a crash, or made by two instances at once, enqueues each
+ *    message once. An outbox that is away leaves the news where it is, in order, for the next poll: nothing is
+ *    held in memory, and nothing dies with the process.
+ * The change listener (`onChange`) only wakes the worker (at once for the outbox, 20 ms later for a relay).
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -244,11 +245,12 @@ export class WebhookService {
           created += await this.moveOne(entry, subscribed);
           this.failing.delete(key);
         } catch (err) {
-          if (!(err instanceof UnreadableEntry) && isOutage(err)) {
+          const retryable = !(err instanceof UnreadableEntry);
+          if (retryable && isOutage(err)) {
             away = err;
             break;
           }
-          if (!(err instanceof UnreadableEntry) && !this.givenUp(key)) {
+          if (retryable && !this.givenUp(key)) {
             held.set(entry.workspaceId, err);
             continue;
           }

@@ -283,7 +283,11 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
 
   async function forgetRelayed(entries: readonly RelayEntry[]): Promise<void> {
     const byWorkspace = new Map<string, string[]>();
-    for (const e of entries) byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), e.id]);
+    for (const e of entries) {
+      const ids = byWorkspace.get(e.workspaceId);
+      if (ids) ids.push(e.id);
+      else byWorkspace.set(e.workspaceId, [e.id]);
+    }
     await Promise.all([...byWorkspace].map(([ws, ids]) => redis.xdel(k(ws, 'relay'), ...ids)));
   }
 
