@@ -8,6 +8,14 @@ import type { HistoryQuery } from './types.ts';
  */
 export const LONG_CALL_MS = 21_600_000;
 
+/**
+ * `statFlags` (domain/stats.ts) in SQL, for both archives: the sentiment's code plus the transfer bit, as
+ * column `flags`. `table`: the alias the columns are read through, if any (`h.`).
+ */
+export function statFlagsSql(table = ''): string {
+  return `(CASE ${table}sentiment WHEN 'positive' THEN 1 WHEN 'negative' THEN 2 ELSE 0 END + CASE WHEN ${table}transfer_requested THEN 4 ELSE 0 END) AS flags`;
+}
+
 /** A call read back from the archive, without the bookkeeping fields a backend may keep in its JSON. */
 export function archivedCall(state: Call & { transcriptInTurns?: true }): Call {
   delete state.transcriptInTurns;

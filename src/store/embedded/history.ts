@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { Call, Turn } from '../../domain/call.ts';
 import { historyFields, searchDocument } from '../../domain/history.ts';
 import { StatColumns } from '../../domain/stats.ts';
-import { archivedCall, filterColumns, LONG_CALL_MS } from '../history.ts';
+import { archivedCall, filterColumns, LONG_CALL_MS, statFlagsSql } from '../history.ts';
 import type { HistoryQuery, HistoryStore } from '../types.ts';
 import { callRows } from './call-rows.ts';
 
@@ -38,9 +38,6 @@ export function historyIndexer(db: Database.Database): (call: Call) => void {
 
 /** started_at, ended_at, agent, flags (see `statFlags`) */
 type StatRow = [number, number, string, number];
-
-/** `statFlags` in SQL: sentiment code | transfer bit. */
-const FLAGS_SQL = `(CASE h.sentiment WHEN 'positive' THEN 1 WHEN 'negative' THEN 2 ELSE 0 END | CASE WHEN h.transfer_requested THEN 4 ELSE 0 END) AS flags`;
 
 export function createEmbeddedHistory(db: Database.Database): HistoryStore {
   const rows = callRows(db);
@@ -155,7 +152,7 @@ export function createEmbeddedHistory(db: Database.Database): HistoryStore {
     },
     async overlapping(workspaceId, from, to, filters, activeIds = []) {
       const w = where(workspaceId, filters);
-      const cols = `h.started_at, h.ended_at, h.agent, ${FLAGS_SQL}`;
+      const cols = `h.started_at, h.ended_at, h.agent, ${statFlagsSql('h.')}`;
       // The long calls by their own index (the planner prefers the covering one, and would read every older call).
       // Why one JSON array rather than rows: a busy day is ten thousand rows, and building a JavaScript value per
       // cell costs four times what SQLite's json_group_array and one JSON.parse do (27 ms against 8 ms a day).

@@ -7,7 +7,7 @@ import type { Call, Turn } from '../../domain/call.ts';
 import { historyFields, searchDocument } from '../../domain/history.ts';
 import { cleanText } from '../../domain/limits.ts';
 import { StatColumns } from '../../domain/stats.ts';
-import { archivedCall, filterColumns, LONG_CALL_MS } from '../history.ts';
+import { archivedCall, filterColumns, LONG_CALL_MS, statFlagsSql } from '../history.ts';
 import type { HistoryQuery, HistoryStore } from '../types.ts';
 
 /** Fills the history columns of an archived call from the call and its turns as stored. */
@@ -33,9 +33,6 @@ export async function indexArchived(client: pg.PoolClient, call: Call): Promise<
     ],
   );
 }
-
-/** `statFlags` in SQL: sentiment code | transfer bit. */
-const FLAGS_SQL = `(CASE sentiment WHEN 'positive' THEN 1 WHEN 'negative' THEN 2 ELSE 0 END + CASE WHEN transfer_requested THEN 4 ELSE 0 END) AS flags`;
 
 /** Conditions and parameters of a query; `$1` is the workspace. */
 function where(q: HistoryQuery, params: unknown[]): string {
@@ -98,7 +95,7 @@ export function createPostgresHistory(pool: pg.Pool): HistoryStore {
       const w = where(filters, params);
       const n = params.length;
       params.push(from - LONG_CALL_MS, to, from, activeIds);
-      const cols = `started_at, ended_at, agent, ${FLAGS_SQL}`;
+      const cols = `started_at, ended_at, agent, ${statFlagsSql()}`;
       // Long calls by their own partial index: `ended_at + 0` keeps the planner from walking the index on
       // ended_at instead (every call of the range, each read from the table, to find the few long ones).
       // Why a column per field rather than a row per call: a busy day is ten thousand rows, and pg parses each
