@@ -13,6 +13,7 @@ import { createEmbeddedHistory } from '../../src/store/embedded/history.ts';
 import { MIGRATIONS, migrate, openDatabase } from '../../src/store/embedded/db.ts';
 import { createPostgresHistory } from '../../src/store/postgres/history.ts';
 import { listMigrations, migrate as migratePg } from '../../src/store/postgres/migrate.ts';
+import type { HistoryStore } from '../../src/store/types.ts';
 import { tempDir } from '../helpers/app.ts';
 import { createDatabase, pgReachable } from '../helpers/backends.ts';
 
@@ -47,6 +48,20 @@ function oldCall(): Call {
   };
 }
 
+/** The old call, backfilled: found by every filter and by the words of its transcript, name and number. */
+async function expectBackfilled(history: HistoryStore): Promise<void> {
+  const found = async (q: Parameters<HistoryStore['page']>[1]) => (await history.page('ws1', q, 0, 10)).total;
+  expect(
+    await Promise.all([
+      found({ agent: 'Billing Bot', callType: 'phone', sentiment: 'negative', transferRequested: true, endReason: 'room_finished' }),
+      found({ terms: searchTerms('invoice') }),
+      found({ terms: searchTerms('ada') }),
+      found({ terms: searchTerms('+442071234567') }),
+      found({ agent: 'Someone else' }),
+    ]),
+  ).toEqual([1, 1, 1, 1, 0]);
+}
+
 describe('call history migration backfills earlier calls', () => {
   const dir = tempDir('livecalls-history-migration-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,17 +85,7 @@ describe('call history migration backfills earlier calls', () => {
 
     const db = openDatabase(dir);
     try {
-      const history = createEmbeddedHistory(db);
-      const found = async (q: Parameters<typeof history.page>[1]) => (await history.page('ws1', q, 0, 10)).total;
-      expect(
-        await Promise.all([
-          found({ agent: 'Billing Bot', callType: 'phone', sentiment: 'negative', transferRequested: true, endReason: 'room_finished' }),
-          found({ terms: searchTerms('invoice') }),
-          found({ terms: searchTerms('ada') }),
-          found({ terms: searchTerms('+442071234567') }),
-          found({ agent: 'Someone else' }),
-        ]),
-      ).toEqual([1, 1, 1, 1, 0]);
+      await expectBackfilled(createEmbeddedHistory(db));
     } finally {
       db.close();
     }
@@ -110,17 +115,7 @@ describe('call history migration backfills earlier calls', () => {
       );
       client.release();
       expect(await migratePg(pool)).toContain(4);
-      const history = createPostgresHistory(pool);
-      const found = async (q: Parameters<typeof history.page>[1]) => (await history.page('ws1', q, 0, 10)).total;
-      expect(
-        await Promise.all([
-          found({ agent: 'Billing Bot', callType: 'phone', sentiment: 'negative', transferRequested: true, endReason: 'room_finished' }),
-          found({ terms: searchTerms('invoice') }),
-          found({ terms: searchTerms('ada') }),
-          found({ terms: searchTerms('+442071234567') }),
-          found({ agent: 'Someone else' }),
-        ]),
-      ).toEqual([1, 1, 1, 1, 0]);
+      await expectBackfilled(createPostgresHistory(pool));
     } finally {
       await pool.end();
       await database.drop();
