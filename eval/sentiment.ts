@@ -51,23 +51,23 @@ function vaderSet(dataDir: string, file: string): Example[] {
 }
 
 type Predictor = (text: string) => Label;
+/** A signed reading of a text: > 0 positive, < 0 negative, 0 no lean. */
+type Polarity = (text: string) => number;
 
 function bySign(value: number, threshold: number): Label {
   return value >= threshold ? 'positive' : value <= -threshold ? 'negative' : 'neutral';
 }
 
-const vader: Predictor = (text) => bySign(SentimentIntensityAnalyzer.polarity_scores(text).compound, 0.05);
+const vaderPolarity: Polarity = (text) => SentimentIntensityAnalyzer.polarity_scores(text).compound;
+const vader: Predictor = (text) => bySign(vaderPolarity(text), 0.05);
 
-/** AFINN through the `sentiment` package, or undefined when it is not installed (it is not a dependency). */
-function loadAfinn(): Predictor | undefined {
+/** AFINN's score through the `sentiment` package, or undefined when it is not installed (it is not a dependency). */
+function loadAfinn(): Polarity | undefined {
   try {
     const require = createRequire(import.meta.url);
     const Sentiment = require('sentiment') as new () => { analyze(text: string): { score: number } };
     const analyzer = new Sentiment();
-    return (text) => {
-      const s = analyzer.analyze(text).score;
-      return s > 0 ? 'positive' : s < 0 ? 'negative' : 'neutral';
-    };
+    return (text) => analyzer.analyze(text).score;
   } catch {
     return undefined;
   }
@@ -100,10 +100,12 @@ export function runSentimentEval(dataDir: string): void {
   ];
   const vaderAll = sets.slice(1).flatMap(([, e]) => e);
   sets.push(['VADER sets pooled', vaderAll]);
-  const afinn = loadAfinn();
+  const afinnPolarity = loadAfinn();
+  const afinn: Predictor | undefined = afinnPolarity && ((text) => bySign(afinnPolarity(text), 1));
   // What the API answers for a call whose only turn is this text (the per-turn model, its overrides and any
   // signal the text fires), not the bare model: that is what a client sees.
-  const livecalls: Predictor = (text) => conversationSentiment([{ role: 'customer', content: text, at: 0 }]).label;
+  const single = (text: string) => conversationSentiment([{ role: 'customer', content: text, at: 0 }]);
+  const livecalls: Predictor = (text) => single(text).label;
 
   console.log('## Sentiment per text (3 classes): accuracy / macro-F1, %\n');
   console.log('| set | n | livecalls | majority class | AFINN (`sentiment`) | VADER (`vader-sentiment`) |');
@@ -126,4 +128,21 @@ export function runSentimentEval(dataDir: string): void {
   }
   console.log('\nConfusion matrices (rows gold, columns predicted):');
   for (const line of confusions) console.log(line);
+
+  // The VADER sets call a text neutral only when its mean rating is within ±0.5 of 0 (ratings −4..+4): a
+  // reading of valence, where GoEmotions' neutral is "no emotion expressed". This table sets the neutral band
+  // aside and asks only which way each polar text leans: the share of texts rated ≥ +0.5 or ≤ −0.5 whose
+  // score has the right sign (a score of 0 counts as wrong).
+  console.log('\n## Polarity of the polar texts (gold positive or negative): score of the right sign, %\n');
+  console.log('| set | n | livecalls | AFINN (`sentiment`) | VADER (`vader-sentiment`) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, examples] of sets) {
+    const polar = examples.filter((e) => e.gold !== 'neutral');
+    const right = (p: Polarity): string => {
+      const n = polar.filter((e) => Math.sign(p(e.text)) === (e.gold === 'positive' ? 1 : -1)).length;
+      return pct(polar.length === 0 ? 0 : n / polar.length);
+    };
+    const cells = [right((text) => single(text).score), afinnPolarity ? right(afinnPolarity) : 'not installed', right(vaderPolarity)];
+    console.log(`| ${name} | ${polar.length} | ${cells.join(' | ')} |`);
+  }
 }
