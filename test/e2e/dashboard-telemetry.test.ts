@@ -6,7 +6,7 @@
  *
  * Leaves the README's screenshots in docs/screenshots/ (dashboard-live.png, analytics.png, phone.png).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,9 +183,7 @@ describe.skipIf(!chromiumAvailable())('dashboard: live telemetry, alerts and ana
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await w?.server.kill();
-    await w?.lk.close();
-    if (w?.dataDir) rmSync(w.dataDir, { recursive: true, force: true });
+    await w?.close();
   });
 
   it("shows each call's agent state and response time live, as the agent reports them", async () => {

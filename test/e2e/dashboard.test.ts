@@ -4,91 +4,30 @@
  * through the real ingest path over HTTP (signed webhooks, signed agent events), and the page in real
  * headless Chromium. Leaves a screenshot in test-artifacts/.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signBody } from '../../src/simulate/sign.ts';
-import { LK_KEY, LK_SECRET, tempDir } from '../helpers/app.ts';
-import { httpSink, startLiveKitStandIn, type StandIn } from '../helpers/livekit-server.ts';
-import { ROOT, startServer, type ServerProcess } from '../helpers/server-process.ts';
+import { ROOT } from '../helpers/server-process.ts';
+import { chromiumAvailable, launchChromium, startWorld, type World } from './world.ts';
 
-const CHROMIUM = process.env.LIVECALLS_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-
-function chromiumAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`Chromium is required in CI but missing at ${CHROMIUM} (apt-get install chromium)`);
-  console.warn(`\n*** SKIPPING dashboard e2e tests: no Chromium at ${CHROMIUM} (apt-get install chromium) ***\n`);
-  return false;
-}
 
 const A = 'call-billing';
 const B = 'call-delivery';
 const C = 'call-web';
 
 describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () => {
-  let dataDir = '';
-  let lk: StandIn;
-  let server: ServerProcess;
+  let w: World;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
-  let workspaceId = '';
-  let apiKey = '';
-  let seq = 0;
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
-
-  async function launchServer(port?: number): Promise<ServerProcess> {
-    return startServer(
-      { LIVECALLS_DATA_DIR: dataDir, LIVEKIT_API_KEY: LK_KEY, LIVEKIT_API_SECRET: LK_SECRET, LIVEKIT_URL: lk.url, LOG_LEVEL: 'warn' },
-      port,
-    );
-  }
-
-  /** A call as LiveKit reports it: the room, the agent, then the caller (SIP) or a browser user. */
-  async function startCall(room: string, agentName: string, caller: { phone: string } | 'web'): Promise<void> {
-    lk.addRoom({ name: room, metadata: { workspaceId, agentName } });
-    lk.addParticipant(room, {
-      identity: `agent-${room}`,
-      kind: 'agent',
-      tracks: [`TR_${room}_a`],
-      attributes: { 'lk.agent.name': agentName },
-    });
-    if (caller === 'web') lk.addParticipant(room, { identity: `web-${room}`, kind: 'standard', tracks: [`TR_${room}_w`] });
-    else
-      lk.addParticipant(room, {
-        identity: `sip_${caller.phone}`,
-        kind: 'sip',
-        tracks: [`TR_${room}_c`],
-        attributes: { 'sip.phoneNumber': caller.phone },
-      });
-    await lk.webhooksDelivered();
-  }
-
-  /** Agent events as a LiveKit agent worker posts them (signed with the LiveKit key pair); resolves on the 202. */
-  async function agentEvents(room: string, events: Record<string, unknown>[]): Promise<void> {
-    const body = JSON.stringify({ events: events.map((e) => ({ id: `ev-${++seq}`, createdAt: Date.now(), ...e })) });
-    const res = await fetch(`${server.url}/v2/api/active-calls/${room}/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        // Bound to the room, as livecalls requires of a signed request.
-        authorization: await signBody(body, LK_KEY, LK_SECRET, '5m', room),
-        'x-workspace-id': workspaceId,
-      },
-      body,
-    });
-    expect(res.status, await res.text()).toBe(202);
-  }
   const say = (role: 'agent' | 'customer', content: string) => ({ type: 'transcript', role, content });
 
-  async function activeCalls(): Promise<{ roomName: string; aiAgentName: string; type: string; sentiment: string }[]> {
-    const res = await fetch(`${server.url}/v2/api/active-calls`, { headers: { 'x-api-key': apiKey, 'x-workspace-id': workspaceId } });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { data: { roomName: string; aiAgentName: string; type: string; sentiment: string }[] }).data;
-  }
+  type ListItem = { roomName: string; aiAgentName: string; type: string; sentiment: string };
+  const activeCalls = async () => (await w.api<{ data: ListItem[] }>('GET', '/v2/api/active-calls')).data;
 
   const rows = () => page.$$eval('#calls > li', (lis) => lis.map((li) => (li as HTMLElement).dataset.room));
   const counts = (id: string) =>
@@ -98,39 +37,20 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
   const row = (room: string) => page.locator(`#calls > li[data-room="${room}"]`);
 
   beforeAll(async () => {
-    dataDir = tempDir('livecalls-dashboard-');
-    lk = await startLiveKitStandIn(LK_KEY, LK_SECRET);
-    server = await launchServer();
     // An empty store on first start: the server creates a workspace and prints its key once.
-    workspaceId = /workspace id:\s+(\S+)/.exec(server.output())?.[1] ?? '';
-    apiKey = /API key:\s+(\S+)/.exec(server.output())?.[1] ?? '';
-    expect(workspaceId).toMatch(/^ws_/);
-    lk.sink = httpSink(`${server.url}/webhooks/livekit`);
-
-    await startCall(A, 'Billing Agent', { phone: '+14155550101' });
-    await agentEvents(A, [
+    w = await startWorld();
+    await w.startCall(A, 'Billing Agent', { phone: '+14155550101' });
+    await w.agentEvents(A, [
       { type: 'customer_info', name: 'Ada Lovelace' },
       say('agent', 'Hello, this is the billing line. How can I help?'),
       say('customer', 'I have a question about my latest invoice.'),
     ]);
-    await startCall(B, 'Support Agent', { phone: '+14155550102' });
-    await agentEvents(B, [say('customer', 'My order never arrived and I am really upset about it.')]);
-    await startCall(C, 'Support Agent', 'web');
-    await agentEvents(C, [say('customer', 'Thanks, the new app is great!')]);
+    await w.startCall(B, 'Support Agent', { phone: '+14155550102' });
+    await w.agentEvents(B, [say('customer', 'My order never arrived and I am really upset about it.')]);
+    await w.startCall(C, 'Support Agent', 'web');
+    await w.agentEvents(C, [say('customer', 'Thanks, the new app is great!')]);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
@@ -143,13 +63,11 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await server?.kill();
-    await lk?.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await w?.close();
   });
 
   it('serves the page and its assets with types, cache headers and a strict CSP, outside the API docs', async () => {
-    const res = await fetch(`${server.url}/`);
+    const res = await fetch(`${w.server.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('cache-control')).toBe('no-cache');
@@ -159,30 +77,30 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     expect(csp).not.toContain('unsafe-inline');
     const html = await res.text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/); // no inline script
-    const again = await fetch(`${server.url}/`, { headers: { 'if-none-match': res.headers.get('etag') ?? '' } });
+    const again = await fetch(`${w.server.url}/`, { headers: { 'if-none-match': res.headers.get('etag') ?? '' } });
     expect(again.status).toBe(304);
 
     const scriptUrl = /src="(\/dashboard\/app\.js\?v=[\w-]+)"/.exec(html)?.[1];
     const styleUrl = /href="(\/dashboard\/styles\.css\?v=[\w-]+)"/.exec(html)?.[1];
     expect(scriptUrl && styleUrl).toBeTruthy();
-    const js = await fetch(`${server.url}${scriptUrl}`);
+    const js = await fetch(`${w.server.url}${scriptUrl}`);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    const css = await fetch(`${server.url}${styleUrl}`);
+    const css = await fetch(`${w.server.url}${styleUrl}`);
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
     // A URL without the current version must not be cached for ever.
-    expect((await fetch(`${server.url}/dashboard/app.js?v=old`)).headers.get('cache-control')).toBe('no-cache');
-    expect((await fetch(`${server.url}/dashboard/nope.js`)).status).toBe(404);
-    expect((await fetch(`${server.url}/dashboard/..%2Fapp.ts`)).status).toBe(404);
+    expect((await fetch(`${w.server.url}/dashboard/app.js?v=old`)).headers.get('cache-control')).toBe('no-cache');
+    expect((await fetch(`${w.server.url}/dashboard/nope.js`)).status).toBe(404);
+    expect((await fetch(`${w.server.url}/dashboard/..%2Fapp.ts`)).status).toBe(404);
 
-    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    const openapi = (await (await fetch(`${w.server.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths).filter((p) => p === '/' || p.startsWith('/dashboard'))).toEqual([]);
   });
 
   it('refuses a wrong key clearly, then signs in and shows every call with its counts', async () => {
-    await page.goto(`${server.url}/`);
+    await page.goto(`${w.server.url}/`);
     await page.getByLabel('API key').fill('lc_0000000000000000_wrong');
-    await page.getByLabel('Workspace id').fill(workspaceId);
+    await page.getByLabel('Workspace id').fill(w.workspaceId);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const error = page.locator('#sign-in-error');
     await error.waitFor({ state: 'visible' });
@@ -190,7 +108,7 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     expect(await page.getByLabel('API key').getAttribute('aria-invalid')).toBe('true');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
-    await page.getByLabel('API key').fill(apiKey);
+    await page.getByLabel('API key').fill(w.apiKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#connection[data-state="live"]').waitFor();
     expect(await page.locator('#connection').textContent()).toContain('Live');
@@ -253,7 +171,7 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     expect(await page.locator('#details-facts').textContent()).toContain('Billing Agent');
 
     const text = 'Can I pay that invoice in three instalments? Otherwise I will cancel my subscription.';
-    await agentEvents(A, [say('customer', text)]);
+    await w.agentEvents(A, [say('customer', text)]);
     // The product's freshness promise, measured from the ingest's 2xx: the list and the open transcript.
     await page.waitForFunction(
       ([room, t]) =>
@@ -270,7 +188,7 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
   });
 
   it('puts a caller who asked for a human on top, unmistakably, and announces it', async () => {
-    await agentEvents(C, [
+    await w.agentEvents(C, [
       say('customer', 'I want to talk to a real person please.'),
       { type: 'transfer_requested', reason: 'asked for a human' },
     ]);
@@ -321,7 +239,7 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
   });
 
   it("shows LiveKit's refusal when ending a call fails, and keeps the call", async () => {
-    lk.failWith = { status: 403, code: 'permission_denied', msg: 'permissions denied', method: 'livekit.RoomService/DeleteRoom' };
+    w.lk.failWith = { status: 403, code: 'permission_denied', msg: 'permissions denied', method: 'livekit.RoomService/DeleteRoom' };
     try {
       await page.getByRole('button', { name: 'End call', exact: true }).click();
       await page.locator('#confirm-end').getByRole('button', { name: 'End call' }).click();
@@ -329,10 +247,10 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
       await error.waitFor({ state: 'visible' });
       expect(await error.textContent()).toContain('Could not end the call: LiveKit refused the request: permission_denied');
     } finally {
-      lk.failWith = undefined;
+      w.lk.failWith = undefined;
     }
     expect(await rows()).toContain(A);
-    expect(lk.deleted).toEqual([]);
+    expect(w.lk.deleted).toEqual([]);
   });
 
   it('ends a call only after confirmation, and the call leaves the board', async () => {
@@ -344,7 +262,7 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     expect(await dialog.textContent()).toContain(A);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    expect(lk.deleted).toEqual([]);
+    expect(w.lk.deleted).toEqual([]);
     expect(await rows()).toContain(A);
 
     // The board before and after, for the README: the end goes through the simulated LiveKit and back.
@@ -356,20 +274,20 @@ describe.skipIf(!chromiumAvailable())('live dashboard in headless Chromium', () 
     await page.screenshot({ path: path.join(ROOT, 'docs/screenshots/end-call-after.png') });
     expect(await page.locator('#details [data-fact="duration"]').textContent()).toMatch(/^\d+:\d\d \(ended\)$/);
     expect(await endButton.isDisabled()).toBe(true);
-    expect(lk.deleted).toEqual([A]);
+    expect(w.lk.deleted).toEqual([A]);
     expect((await activeCalls()).map((c) => c.roomName)).toEqual([B, C]);
     expect(await page.locator('#count-total').textContent()).toBe('2');
     expect(await rows()).toEqual([C, B]);
   });
 
   it('shows when it is reconnecting, and is live again with a fresh token after a server restart', async () => {
-    await server.kill();
+    await w.server.kill();
     await page.locator('#connection[data-state="reconnecting"]').waitFor();
     expect(await page.locator('#connection').textContent()).toContain('Reconnecting');
-    server = await launchServer(server.port);
+    await w.restart();
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 20_000 });
     const text = 'Hello again, are you still there?';
-    await agentEvents(B, [say('agent', text)]);
+    await w.agentEvents(B, [say('agent', text)]);
     await page.waitForFunction(
       ([room, t]) => (document.querySelector(`#calls > li[data-room="${room}"] .call-last`)?.textContent ?? '').includes(t),
       [B, text] as const,

@@ -3,7 +3,7 @@
  * LiveKit stand-in whose webhooks reach it over HTTP, calls made the way LiveKit and an agent worker make
  * them (signed webhooks, signed agent events), and headless Chromium.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { expect } from 'vitest';
 import { signBody } from '../../src/simulate/sign.ts';
@@ -37,7 +37,8 @@ export function launchChromium(): Promise<Browser> {
 }
 
 export interface World {
-  server: ServerProcess;
+  /** The running server process (another one after `restart`). */
+  readonly server: ServerProcess;
   lk: StandIn;
   /**
    * How far LiveKit's and the agent's clocks are set back, ms (0: now). Calls made while it is set started and
@@ -53,6 +54,10 @@ export interface World {
   agentEvents(room: string, events: Record<string, unknown>[]): Promise<void>;
   /** An API request with the workspace's key; answers the parsed body, after checking the status. */
   api<T>(method: string, path: string, body?: unknown, status?: number): Promise<T>;
+  /** Stops the server (if it is still running) and starts it again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops the server and the stand-in, and removes the data directory. */
+  close(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
@@ -60,13 +65,14 @@ export async function startWorld(): Promise<World> {
   const past = { ms: 0 };
   const clock = () => Date.now() - past.ms;
   const lk = await startLiveKitStandIn(LK_KEY, LK_SECRET, clock);
-  const server = await startServer({
+  const env = {
     LIVECALLS_DATA_DIR: dataDir,
     LIVEKIT_API_KEY: LK_KEY,
     LIVEKIT_API_SECRET: LK_SECRET,
     LIVEKIT_URL: lk.url,
     LOG_LEVEL: 'warn',
-  });
+  };
+  let server = await startServer(env);
   const workspaceId = /workspace id:\s+(\S+)/.exec(server.output())?.[1] ?? '';
   const apiKey = /API key:\s+(\S+)/.exec(server.output())?.[1] ?? '';
   expect(workspaceId).toMatch(/^ws_/);
@@ -74,7 +80,9 @@ export async function startWorld(): Promise<World> {
   let seq = 0;
 
   return {
-    server,
+    get server() {
+      return server;
+    },
     lk,
     past,
     dataDir,
@@ -127,6 +135,15 @@ export async function startWorld(): Promise<World> {
       const text = await res.text();
       expect(res.status, `${method} ${path}: ${text}`).toBe(status);
       return (text ? JSON.parse(text) : undefined) as T;
+    },
+    async restart() {
+      await server.kill();
+      server = await startServer(env, server.port);
+    },
+    async close() {
+      await server.kill();
+      await lk.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
