@@ -5,7 +5,7 @@
  *   scored for mood (agents are polite by script); they count only through what they say about the outcome.
  * - The mood is a recency-weighted mean of the customer's recent turns in which negative turns weigh more
  *   (a supervisor hears the complaint, not the "okay" after it) and closing pleasantries ("thanks, bye")
- *   weigh little: every call ends politely, satisfied or not.
+ *   weigh little, and nothing once something went wrong: every call ends politely, satisfied or not.
  * - Signals a call centre knows to matter lower the score: the agent unable to help, the customer repeating
  *   or correcting a request, asking for a human or escalating, a transfer request, a long wait, a falling trend.
  * - Neutral is the default. Positive needs the customer to express satisfaction and no failure signal;
@@ -62,9 +62,10 @@ const GAVE_UP =
 const WAITING =
   /\b(?:taking (?:so|too|this) long|(?:been|keep|kept) (?:waiting|on hold)|still waiting|waited (?:for )?(?:ages|\d+|an? (?:hour|while))|on hold for)\b/i;
 
-// The customer says they are repeating themselves, or corrects what was understood.
+// The customer says they are repeating themselves (or asks for the same search again), or corrects what was
+// understood.
 const REPEAT_WORDS =
-  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
+  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|(?:check|look|search)(?: it| that| for me)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
 const CORRECTION =
   /^(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|you misunderstood|wrong\b|i said\b)/i;
 
@@ -241,6 +242,8 @@ export function conversationSentiment(turns: readonly Turn[], context: Sentiment
     return { label: only.sentiment.label, score: round(only.sentiment.score, 4), trend, signals: [] };
   }
 
+  // Once something went wrong, a polite "thanks, bye" says nothing of how it went: every call ends so.
+  const setback = [...fired.keys()].some((s) => s !== 'transfer_requested');
   let mood = 0;
   if (scored.length > 0) {
     const recent = scored.slice(-CUSTOMER_WINDOW);
@@ -252,11 +255,11 @@ export function conversationSentiment(turns: readonly Turn[], context: Sentiment
       const score = s.sentiment.score * (1 - s.sentiment.neutral);
       let weight = DECAY ** (recent.length - 1 - i);
       if (score < 0) weight *= NEGATIVE_WEIGHT;
-      else if (isPleasantry(s.turn.content)) weight *= PLEASANTRY_WEIGHT;
+      else if (isPleasantry(s.turn.content)) weight *= setback ? 0 : PLEASANTRY_WEIGHT;
       sum += weight * score;
       weights += weight;
     });
-    mood = sum / weights;
+    mood = weights > 0 ? sum / weights : 0;
     // Falling: the newer half of the turns clearly below the older half (e.g. calm, then curt, then upset).
     if (recent.length >= 4) {
       const half = Math.floor(recent.length / 2);

@@ -149,6 +149,35 @@ describe('conversationSentiment', () => {
     expect(closed.signals).toEqual(expect.arrayContaining(['agent_cannot_help', 'repeated_request']));
   });
 
+  it('two setbacks make a call negative; a warm goodbye after them does not soften it', () => {
+    const failed = [
+      customer('I need a train from London to Cambridge on Friday.'),
+      agent('I am sorry, there are no trains matching your request.'),
+      customer('Can you check again? I need to leave after 9am.'),
+      agent('Unfortunately there are no trains available.'),
+    ];
+    const closings = ['Okay. Thank you, goodbye.', 'Thanks anyway, have a nice day!', 'Alright, thank you so much, bye.'];
+    for (const closing of closings) {
+      const call = conversationSentiment([...failed, customer(closing)]);
+      expect(call.signals, closing).toEqual(['agent_cannot_help', 'repeated_request']);
+      expect(call.label, closing).toBe('negative');
+      expect(call.score, closing).toBeCloseTo(conversationSentiment(failed).score, 1);
+    }
+  });
+
+  it('one setback and a polite goodbye stay neutral', () => {
+    const turns = [
+      customer('Is there a table for two at seven?'),
+      agent('I am afraid seven is fully booked; eight is free.'),
+      customer('Eight is fine, book it please.'),
+      agent('Booked for eight.'),
+      customer('Thank you, bye.'),
+    ];
+    const call = conversationSentiment(turns);
+    expect(call.signals).toEqual(['agent_cannot_help']);
+    expect(call.label).toBe('neutral');
+  });
+
   it('a customer who gives up is a negative call, however politely they leave', () => {
     const turns = [
       customer('I would like a table for two at an Italian place tonight.'),
