@@ -56,18 +56,21 @@ const ESCALATION =
 
 // The customer gives up on getting what they called for.
 const GAVE_UP =
-  /\b(?:never ?mind|forget (?:it|about it)|don't bother|i give up|(?:i'll|i will|i'm going to|i guess i'll|i'll just) (?:try|go|look|ask|call|book) (?:somewhere|someplace|some ?where|elsewhere|another (?:place|company|provider|website)|back later)|(?:go|look|shop) elsewhere|that(?:'s| is) (?:no|not) help(?:ful)?|(?:no|not) (?:any )?help at all|pointless)\b/i;
+  /\b(?:never ?mind|forget (?:it|about it)|don't bother|i give up|(?:i'll|i will|i'm going to|i guess i'll|i'll just) (?:try|go|look|ask|call|book) (?:somewhere|someplace|some ?where|elsewhere|another (?:place|company|provider|website)|back later)|(?:go|look|shop) elsewhere|(?:that|this|it)(?:'s| is) (?:no|not) help(?:ful)?|you(?:'re| are) (?:no|not) help(?:ing|ful)?|(?:no|not) (?:any )?help at all|pointless)\b/i;
 
 // The customer says they have waited too long.
 const WAITING =
   /\b(?:taking (?:so|too|this) long|(?:been|keep|kept) (?:waiting|on hold)|still waiting|waited (?:for )?(?:ages|\d+|an? (?:hour|while))|on hold for)\b/i;
+// The customer is left asking whether anyone is there: a wait on the call, though not an upset turn by itself
+// (a line can drop for a second).
+const DEAD_AIR = /\bare you (?:still )?there\b/i;
 
-// The customer says they are repeating themselves (or asks for the same search again), or corrects what was
-// understood.
+// The customer says they are repeating themselves (or asks for the same search again), or says the agent got
+// it wrong, misunderstood or is not listening.
 const REPEAT_WORDS =
-  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|(?:check|look|search)(?: it| that| for me)? again|again and again|already (?:told|said|asked|gave)|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
+  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|(?:check|look|search)(?: it| that| for me)? again|again and again|already (?:told|said|asked|gave)|i (?:just )?told you|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
 const CORRECTION =
-  /^(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|you misunderstood|wrong\b|i said\b)/i;
+  /^(?:(?:what|huh|sorry)[?!.,]*\s+)?(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|wrong\b)|^(?:what|huh)[?!.,]*\s+i (?:said|asked for)\b|^i said\b[^.?!]*,\s*not\b|\bthat(?:'s| is) (?:not (?:right|correct)|wrong|incorrect)\b|\byou(?:'re| are) not listening\b|\byou (?:do not|don't|did not|didn't) (?:understand|listen|get it)\b|\byou (?:misunderstood|misheard|got (?:it|that|me) wrong)\b|\b(?:that|this|it) (?:makes|made) no sense\b|\b(?:does not|doesn't) make (?:any )?sense\b/i;
 
 // "Thanks, that's all I need", "okay", "sure": how nearly every call goes on and ends, satisfied or not. A turn
 // is a pleasantry when it thanks or takes leave without praise of its own, or when, without thanks, goodbyes
@@ -218,7 +221,7 @@ function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: S
     if (CORRECTION.test(text.trim())) add('correction');
     if (ESCALATION.test(text)) add('escalation');
     if (GAVE_UP.test(text)) add('gave_up');
-    if (WAITING.test(text)) add('long_wait');
+    if (WAITING.test(text) || DEAD_AIR.test(text)) add('long_wait');
   });
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');

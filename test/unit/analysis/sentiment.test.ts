@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Role, Turn } from '../../../src/analysis/index.ts';
 import { classifyTurn } from '../../../src/analysis/sentiment-model/model.ts';
-import { conversationSentiment, labelFor, scoreText, TREND_LENGTH, turnSentiment } from '../../../src/analysis/sentiment.ts';
+import { conversationSentiment, judgeTurn, labelFor, scoreText, TREND_LENGTH, turnSentiment } from '../../../src/analysis/sentiment.ts';
 import { type Label, score } from '../../../eval/metrics.ts';
 
 const turn = (role: Role, content: string, at = 0): Turn => ({ role, content, at });
@@ -176,6 +176,40 @@ describe('conversationSentiment', () => {
     const call = conversationSentiment(turns);
     expect(call.signals).toEqual(['agent_cannot_help']);
     expect(call.label).toBe('neutral');
+  });
+
+  const afterAQuestion = (text: string) =>
+    conversationSentiment([customer('I need a hotel for Friday.'), agent('Sure, for how many people?'), customer(text)]).signals;
+
+  it.each([
+    ['I told you, 4 people.', 'repeated_request'],
+    ["That's not right.", 'correction'],
+    ['That is wrong, I asked for Friday.', 'correction'],
+    ["You're not listening to me.", 'correction'],
+    ["You don't understand what I need.", 'correction'],
+    ['You got it wrong again.', 'correction'],
+    ['That makes no sense.', 'correction'],
+    ['What? I said the north.', 'correction'],
+    ['I said Friday, not Thursday.', 'correction'],
+    ['This is not helpful.', 'gave_up'],
+    ['Hello? Are you still there?', 'long_wait'],
+  ])('friction a supervisor hears is named: %s -> %s', (text, signal) => {
+    expect(afterAQuestion(text)).toContain(signal);
+  });
+
+  it.each([
+    "That's right, four people.",
+    'That makes sense, thanks.',
+    'This is very helpful.',
+    'Is the hotel still there on Mill Road?',
+    'I said yes to the breakfast option earlier, is that included?',
+    'You understand exactly what I need.',
+  ])('ordinary turns name no friction: %s', (text) => {
+    expect(afterAQuestion(text).filter((s) => s !== 'agent_cannot_help')).toEqual([]);
+  });
+
+  it('asking whether anyone is there is a wait on the call, not an upset turn', () => {
+    expect(judgeTurn('Hello? Are you still there?').label).not.toBe('negative');
   });
 
   it('a customer who gives up is a negative call, however politely they leave', () => {
