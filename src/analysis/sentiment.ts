@@ -11,6 +11,7 @@
  * - Neutral is the default. Positive needs the customer to express satisfaction and no failure signal;
  *   one is enough to rule positive out. A call that is a single customer turn gets that turn's label.
  */
+import { callState } from './call-state.ts';
 import { classifyTurn, type TurnSentiment } from './sentiment-model/model.ts';
 import type { CallSentiment, SentimentContext, SentimentLabel, SentimentSignal, Turn } from './types.ts';
 
@@ -225,6 +226,9 @@ function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: S
   });
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');
+  // "No rooms in the east… none there either… the south, then: booked, reference 12AB": the agent got there in
+  // the end, and the caller has what they called for. The customer's own friction on the way still counts.
+  if (fired.has('agent_cannot_help') && callState(turns, context) === 'resolved') fired.delete('agent_cannot_help');
   return fired;
 }
 

@@ -167,15 +167,33 @@ describe('conversationSentiment', () => {
 
   it('one setback and a polite goodbye stay neutral', () => {
     const turns = [
-      customer('Is there a table for two at seven?'),
-      agent('I am afraid seven is fully booked; eight is free.'),
-      customer('Eight is fine, book it please.'),
-      agent('Booked for eight.'),
-      customer('Thank you, bye.'),
+      customer('Is there a table for two at seven tonight?'),
+      agent('I am afraid we are fully booked tonight.'),
+      customer('Okay, I will think about it. Thank you, bye.'),
     ];
     const call = conversationSentiment(turns);
     expect(call.signals).toEqual(['agent_cannot_help']);
     expect(call.label).toBe('neutral');
+  });
+
+  it("the agent's setbacks do not count once it resolved the request; the customer's own friction still does", () => {
+    const resolved = [
+      customer('I need a hotel in the east with free wifi.'),
+      agent('Unfortunately there are no hotels in the east with wifi.'),
+      customer('What about guesthouses?'),
+      agent('I am afraid there are none of those either. There is one in the south.'),
+      customer('Okay, the south then. Please book it for 3 nights.'),
+      agent('Done, your reference is 12AB.'),
+      customer('Great, thank you, that is all.'),
+    ];
+    const call = conversationSentiment(resolved);
+    expect(call.signals).not.toContain('agent_cannot_help');
+    expect(call.label).not.toBe('negative');
+    // Without the booking, the same two setbacks make it negative.
+    expect(conversationSentiment(resolved.slice(0, 4)).label).toBe('negative');
+    // A customer who had to correct the agent on the way keeps that signal.
+    const corrected = [...resolved.slice(0, 4), customer("No, I said the east. That's not right."), ...resolved.slice(4)];
+    expect(conversationSentiment(corrected).signals).toContain('correction');
   });
 
   const afterAQuestion = (text: string) =>
