@@ -22,12 +22,29 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { countHashes, ngramHashes, words } from './features.ts';
-import { BANKING77, CLINC, type Example, OUT_OF_SCOPE, dataDir, loadIntentData } from './data.ts';
+import { BANKING77, CLINC, type Example, type IntentData, OUT_OF_SCOPE, dataDir, loadIntentData } from './data.ts';
 import { IntentModel, MODEL_FILE, encodeModel, type IntentModelHeader } from './model.ts';
 import { SUPPLEMENT_PREFIX, supplementExamples } from './supplement.ts';
 import { mulberry32 } from '../seeded-random.ts';
 
-export const SETTINGS = {
+export interface Settings {
+  seed: number;
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  minDf: number;
+  /** Share of the weights kept by compress. */
+  keep: number;
+  maxPerRow: number;
+  /** compress ranks a weight by |w| * idf^pruneIdfPower (0: by |w| alone). */
+  pruneIdfPower: number;
+  /** Epochs of training on the kept weights only, after pruning (0: none). */
+  retrainEpochs: number;
+  retrainLearningRate: number;
+  minOosRecall: number;
+}
+
+export const SETTINGS: Readonly<Settings> = {
   seed: 20260101,
   epochs: 6,
   learningRate: 0.3,
@@ -35,8 +52,11 @@ export const SETTINGS = {
   minDf: 2,
   keep: 0.1,
   maxPerRow: 235,
+  pruneIdfPower: 0,
+  retrainEpochs: 0,
+  retrainLearningRate: 0.1,
   minOosRecall: 0.65,
-} as const;
+};
 
 interface Vector {
   rows: Int32Array;
@@ -80,7 +100,7 @@ export function trainSoftmax(
   targets: Int32Array,
   F: number,
   C: number,
-  settings: typeof SETTINGS,
+  settings: Readonly<Settings>,
   log: (line: string) => void,
 ): { W: Float32Array; b: Float64Array } {
   const W = new Float32Array(F * C);
@@ -141,37 +161,140 @@ export function trainSoftmax(
   return { W, b };
 }
 
+export interface SparseWeights {
+  rowStart: Uint32Array;
+  entryClass: Uint8Array;
+  weight: Float32Array;
+}
+
 /**
- * Prune and quantise the dense weights into the shipped sparse layout. Adding a constant to every class of
- * one feature's row leaves the softmax unchanged, so each row is first centred on its median: most of a row
- * is then close to zero, and only the largest KEEP share of the weights (by magnitude) is kept. Each row
- * then keeps at most maxPerRow weights: a speed knob, since the n-grams of almost every text ("the", " i ")
- * keep a weight for most classes and make up most of the work per turn. It is off (235 = every class): 48
- * did 2.7 times less work per turn with no loss on the validation split, but lost about a point on both test
- * splits (see README.md).
+ * Prune the dense weights into the shipped sparse layout. Adding a constant to every class of one feature's
+ * row leaves the softmax unchanged, so each row is first centred on its median: most of a row is then close
+ * to zero, and only the largest KEEP share of the weights is kept, ranked by |w| * idf^pruneIdfPower. With a
+ * power of 1 a weight is ranked by what it adds to a score (a feature's value is proportional to its idf), so
+ * the n-grams of almost every text ("the", " i "), whose idf is small and whose rows are most of the work per
+ * turn, keep fewer weights. Each row then keeps at most maxPerRow weights (235 = every class: off; 48 did 2.7
+ * times less work per turn but lost about a point on both test splits, see README.md).
  */
-export function compress(dense: Float32Array, F: number, C: number, keep: number, maxPerRow: number) {
+export function prune(dense: Float32Array, F: number, C: number, idf: Float32Array, settings: Readonly<Settings>): SparseWeights {
   const W = new Float32Array(dense);
+  const rank = new Float32Array(F * C);
   for (let f = 0; f < F; f++) {
     const row = W.subarray(f * C, f * C + C);
     const median = Float32Array.from(row).sort()[C >> 1] ?? 0;
-    for (let c = 0; c < C; c++) row[c]! -= median;
+    const factor = settings.pruneIdfPower === 0 ? 1 : Math.pow(idf[f] ?? 1, settings.pruneIdfPower);
+    for (let c = 0; c < C; c++) {
+      row[c]! -= median;
+      rank[f * C + c] = Math.abs(row[c]!) * factor;
+    }
   }
-  const magnitudes = Float32Array.from(W, Math.abs).sort();
-  const cut = magnitudes[Math.floor((1 - keep) * magnitudes.length)] ?? 0;
-  const scale = (magnitudes[magnitudes.length - 1] ?? 1) / 127;
+  const sorted = Float32Array.from(rank).sort();
+  const cut = sorted[Math.floor((1 - settings.keep) * sorted.length)] ?? 0;
+  // Weights that would quantise to zero are not worth an entry.
+  const smallest = (Float32Array.from(W, Math.abs).sort().at(-1) ?? 1) / 127 / 2;
   const rowStart = new Uint32Array(F + 1);
   const cls: number[] = [];
   const weight: number[] = [];
   for (let f = 0; f < F; f++) {
-    const kept: { c: number; q: number }[] = [];
+    const kept: { c: number; w: number; r: number }[] = [];
     for (let c = 0; c < C; c++) {
       const w = W[f * C + c] ?? 0;
-      if (Math.abs(w) >= cut && Math.round(w / scale) !== 0) kept.push({ c, q: Math.round(w / scale) });
+      const r = rank[f * C + c] ?? 0;
+      if (r >= cut && Math.abs(w) >= smallest) kept.push({ c, w, r });
     }
-    kept.sort((a, b) => Math.abs(b.q) - Math.abs(a.q) || a.c - b.c);
-    for (const { c, q } of kept.slice(0, maxPerRow).sort((a, b) => a.c - b.c)) {
+    kept.sort((a, b) => b.r - a.r || a.c - b.c);
+    for (const { c, w } of kept.slice(0, settings.maxPerRow).sort((a, b) => a.c - b.c)) {
       cls.push(c);
+      weight.push(w);
+    }
+    rowStart[f + 1] = cls.length;
+  }
+  return { rowStart, entryClass: Uint8Array.from(cls), weight: Float32Array.from(weight) };
+}
+
+/**
+ * A few epochs of the same AdaGrad training on the kept weights only: pruning nine weights in ten leaves the
+ * rest fitted to a model that no longer exists, and letting them adjust recovers most of what pruning cost.
+ */
+export function retrain(
+  vectors: readonly Vector[],
+  targets: Int32Array,
+  sparse: SparseWeights,
+  bias: Float64Array,
+  settings: Readonly<Settings>,
+  log: (line: string) => void,
+): { sparse: SparseWeights; b: Float64Array } {
+  const { rowStart, entryClass } = sparse;
+  const w = new Float32Array(sparse.weight);
+  const G = new Float32Array(w.length);
+  const C = bias.length;
+  const b = new Float64Array(bias);
+  const Gb = new Float64Array(C);
+  const p = new Float64Array(C);
+  const random = mulberry32(settings.seed + 1);
+  const order = Int32Array.from(vectors.keys());
+  const lr = settings.retrainLearningRate;
+  const eps = 1e-8;
+  for (let epoch = 0; epoch < settings.retrainEpochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i] ?? 0;
+      order[i] = order[j] ?? 0;
+      order[j] = t;
+    }
+    let loss = 0;
+    for (const n of order) {
+      const x = vectors[n];
+      if (x === undefined) continue;
+      const y = targets[n] ?? 0;
+      for (let c = 0; c < C; c++) p[c] = b[c] ?? 0;
+      for (let k = 0; k < x.rows.length; k++) {
+        const r = x.rows[k] ?? 0;
+        const v = x.values[k] ?? 0;
+        for (let e = rowStart[r] ?? 0; e < (rowStart[r + 1] ?? 0); e++) p[entryClass[e] ?? 0]! += v * (w[e] ?? 0);
+      }
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, p[c] ?? 0);
+      let sum = 0;
+      for (let c = 0; c < C; c++) {
+        p[c] = Math.exp((p[c] ?? 0) - max);
+        sum += p[c] ?? 0;
+      }
+      for (let c = 0; c < C; c++) p[c]! /= sum;
+      loss -= Math.log(Math.max(p[y] ?? 0, 1e-12));
+      p[y]! -= 1;
+      for (let c = 0; c < C; c++) {
+        const g = p[c] ?? 0;
+        Gb[c]! += g * g;
+        b[c]! -= (lr * g) / Math.sqrt((Gb[c] ?? 0) + eps);
+      }
+      for (let k = 0; k < x.rows.length; k++) {
+        const r = x.rows[k] ?? 0;
+        const v = x.values[k] ?? 0;
+        for (let e = rowStart[r] ?? 0; e < (rowStart[r + 1] ?? 0); e++) {
+          const g = v * (p[entryClass[e] ?? 0] ?? 0) + settings.l2 * (w[e] ?? 0);
+          G[e]! += g * g;
+          w[e]! -= (lr * g) / Math.sqrt((G[e] ?? 0) + eps);
+        }
+      }
+    }
+    log(`retrain epoch ${epoch + 1}/${settings.retrainEpochs}: mean loss ${(loss / order.length).toFixed(4)}`);
+  }
+  return { sparse: { rowStart, entryClass, weight: w }, b };
+}
+
+/** 8-bit weights: quantised weight * scale = weight; entries that round to zero are dropped. */
+export function quantise(sparse: SparseWeights) {
+  const F = sparse.rowStart.length - 1;
+  const scale = (Float32Array.from(sparse.weight, Math.abs).sort().at(-1) ?? 1) / 127;
+  const rowStart = new Uint32Array(F + 1);
+  const cls: number[] = [];
+  const weight: number[] = [];
+  for (let f = 0; f < F; f++) {
+    for (let e = sparse.rowStart[f] ?? 0; e < (sparse.rowStart[f + 1] ?? 0); e++) {
+      const q = Math.round((sparse.weight[e] ?? 0) / scale);
+      if (q === 0) continue;
+      cls.push(sparse.entryClass[e] ?? 0);
       weight.push(q);
     }
     rowStart[f + 1] = cls.length;
@@ -233,8 +356,19 @@ export function bagsOf(xs: readonly Example[]) {
   return xs.map((x) => countHashes(ngramHashes(words(x.text))));
 }
 
-export function train(options: { data?: string; holdout?: boolean; log?: (line: string) => void } = {}): Buffer {
-  const log = options.log ?? ((line: string) => console.log(line));
+interface Prepared {
+  data: IntentData;
+  heldOut: Example[];
+  examples: Example[];
+  labels: string[];
+  vocab: Vocabulary;
+  vectors: Vector[];
+  targets: Int32Array;
+}
+
+/** The training texts as vectors, with the labels in a fixed order. */
+export function prepare(options: { data?: string; holdout?: boolean; settings?: Readonly<Settings> } = {}): Prepared {
+  const settings = options.settings ?? SETTINGS;
   const data = loadIntentData(options.data ?? dataDir());
   const heldOut = options.holdout ? data.bankingTrain.filter((_, i) => i % 10 === 9) : [];
   const bankingTrain = options.holdout ? data.bankingTrain.filter((_, i) => i % 10 !== 9) : data.bankingTrain;
@@ -249,14 +383,38 @@ export function train(options: { data?: string; holdout?: boolean; log?: (line: 
   ];
   const labelIndex = new Map(labels.map((l, i) => [l, i]));
   const bags = bagsOf(examples);
-  const vocab = buildVocabulary(bags, SETTINGS.minDf);
-  const F = vocab.hashes.length;
-  const C = labels.length;
-  log(`${examples.length} training texts, ${C} classes, ${F} n-gram features`);
+  const vocab = buildVocabulary(bags, settings.minDf);
   const vectors = bags.map((bag) => vectorise(bag, vocab));
   const targets = Int32Array.from(examples.map((x) => labelIndex.get(x.label) ?? 0));
-  const { W, b } = trainSoftmax(vectors, targets, F, C, SETTINGS, log);
-  const q = compress(W, F, C, SETTINGS.keep, SETTINGS.maxPerRow);
+  return { data, heldOut, examples, labels, vocab, vectors, targets };
+}
+
+/** Mean number of weight entries a prediction reads per text: the work per turn, independent of the machine. */
+export function entriesPerText(model: IntentModel, xs: readonly Example[]): number {
+  const { rowStart } = model.arrays;
+  let total = 0;
+  for (const x of xs) {
+    const rows = new Set<number>();
+    for (const h of ngramHashes(words(x.text))) rows.add(model.rowOf(h));
+    rows.delete(-1);
+    for (const r of rows) total += (rowStart[r + 1] ?? 0) - (rowStart[r] ?? 0);
+  }
+  return total / xs.length;
+}
+
+/** Prune, retrain, quantise and tune the threshold of trained dense weights; the model file. */
+export function finish(
+  prepared: Prepared,
+  dense: { W: Float32Array; b: Float64Array },
+  settings: Readonly<Settings>,
+  log: (line: string) => void,
+): Buffer {
+  const { data, heldOut, examples, labels, vocab, vectors, targets } = prepared;
+  const F = vocab.hashes.length;
+  const C = labels.length;
+  const pruned = prune(dense.W, F, C, vocab.idf, settings);
+  const refit = settings.retrainEpochs > 0 ? retrain(vectors, targets, pruned, dense.b, settings, log) : { sparse: pruned, b: dense.b };
+  const q = quantise(refit.sparse);
   log(`kept ${q.entryClass.length} of ${F * C} weights (${((100 * q.entryClass.length) / (F * C)).toFixed(1)} %)`);
   const header: IntentModelHeader = {
     labels,
@@ -267,17 +425,18 @@ export function train(options: { data?: string; holdout?: boolean; log?: (line: 
     entries: q.entryClass.length,
     meta: {},
   };
-  const arrays = { hashes: vocab.hashes, idf: vocab.idf, bias: Float32Array.from(b), ...q };
+  const arrays = { hashes: vocab.hashes, idf: vocab.idf, bias: Float32Array.from(refit.b), ...q };
   const untuned = IntentModel.fromBuffer(encodeModel(header, arrays));
-  const choice = tuneThreshold(untuned, data.clincVal, data.oosVal, SETTINGS.minOosRecall);
+  const choice = tuneThreshold(untuned, data.clincVal, data.oosVal, settings.minOosRecall);
   log(
     `threshold ${choice.threshold} on CLINC150 val: in-scope accuracy ${choice.inScopeAccuracy.toFixed(4)}, ` +
-      `out-of-scope recall ${choice.oosRecall.toFixed(4)}`,
+      `out-of-scope recall ${choice.oosRecall.toFixed(4)}; ` +
+      `${entriesPerText(untuned, [...data.clincVal, ...data.oosVal]).toFixed(0)} weight entries read per validation text`,
   );
   const tuned: IntentModelHeader = {
     ...header,
     threshold: choice.threshold,
-    meta: { settings: SETTINGS, sources: [CLINC, BANKING77, SUPPLEMENT_PREFIX], validation: choice, trainingTexts: examples.length },
+    meta: { settings, sources: [CLINC, BANKING77, SUPPLEMENT_PREFIX], validation: choice, trainingTexts: examples.length },
   };
   const buf = encodeModel(tuned, arrays);
   if (heldOut.length > 0) {
@@ -286,6 +445,19 @@ export function train(options: { data?: string; holdout?: boolean; log?: (line: 
     log(`Banking77 held-out training texts: accuracy ${(right / heldOut.length).toFixed(4)} (n=${heldOut.length})`);
   }
   return buf;
+}
+
+export function train(
+  options: { data?: string; holdout?: boolean; settings?: Readonly<Settings>; log?: (line: string) => void } = {},
+): Buffer {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const settings = options.settings ?? SETTINGS;
+  const prepared = prepare({ ...options, settings });
+  const F = prepared.vocab.hashes.length;
+  const C = prepared.labels.length;
+  log(`${prepared.examples.length} training texts, ${C} classes, ${F} n-gram features`);
+  const dense = trainSoftmax(prepared.vectors, prepared.targets, F, C, settings, log);
+  return finish(prepared, dense, settings, log);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
