@@ -47,13 +47,16 @@ function mix(a: number, b: number): number {
   return (h ^ (h >>> 12)) >>> 0;
 }
 
-/** Hashes of every n-gram of the text, repeated as often as it occurs (order is not meaningful). */
-export function ngramHashes(tokens: readonly string[]): number[] {
-  const out: number[] = [];
+/**
+ * Calls visit with the hash of every n-gram of the text, repeated as often as it occurs (order is not
+ * meaningful). A callback rather than an array: prediction looks each hash up as it comes, with no allocation.
+ */
+export function forEachNgram(tokens: readonly string[], visit: (hash: number) => void): void {
   let previous = hashWord('<s>', WORD_SEED);
   for (const word of tokens) {
     const w = hashWord(word, WORD_SEED);
-    out.push(w, mix(previous, w));
+    visit(w);
+    visit(mix(previous, w));
     previous = w;
     // " word " with boundary spaces, so prefixes and suffixes are features of their own.
     const padded = ` ${word} `;
@@ -61,11 +64,17 @@ export function ngramHashes(tokens: readonly string[]): number[] {
       let h = (FNV_OFFSET ^ CHAR_SEED) >>> 0;
       for (let k = 0; k < CHAR_MAX && start + k < padded.length; k++) {
         h = Math.imul(h ^ padded.charCodeAt(start + k), FNV_PRIME) >>> 0;
-        if (k + 1 >= CHAR_MIN) out.push((h ^ (k + 1)) >>> 0);
+        if (k + 1 >= CHAR_MIN) visit((h ^ (k + 1)) >>> 0);
       }
     }
   }
-  if (tokens.length > 0) out.push(mix(previous, hashWord('</s>', WORD_SEED)));
+  if (tokens.length > 0) visit(mix(previous, hashWord('</s>', WORD_SEED)));
+}
+
+/** Hashes of every n-gram of the text, repeated as often as it occurs (order is not meaningful). */
+export function ngramHashes(tokens: readonly string[]): number[] {
+  const out: number[] = [];
+  forEachNgram(tokens, (h) => out.push(h));
   return out;
 }
 
