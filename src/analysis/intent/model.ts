@@ -208,7 +208,18 @@ export class IntentModel {
       const r = rows[i]!;
       const v = (1 + Math.log(count[r]!)) * idf[r]! * k;
       const end = rowStart[r + 1]!;
-      for (let e = rowStart[r]!; e < end; e++) {
+      let e = rowStart[r]!;
+      for (; e + 3 < end; e += 4) {
+        const x0 = packed[e]!;
+        const x1 = packed[e + 1]!;
+        const x2 = packed[e + 2]!;
+        const x3 = packed[e + 3]!;
+        s[x0 & 0xff]! += v * (x0 >> 8);
+        s[x1 & 0xff]! += v * (x1 >> 8);
+        s[x2 & 0xff]! += v * (x2 >> 8);
+        s[x3 & 0xff]! += v * (x3 >> 8);
+      }
+      for (; e < end; e++) {
         const x = packed[e]!;
         s[x & 0xff]! += v * (x >> 8);
       }
