@@ -11,12 +11,13 @@
  * - tf-idf weighted, L2-normalised n-grams (features.ts), n-grams seen in fewer than MIN_DF training texts
  *   dropped: they cannot generalise and would only grow the file.
  * - AdaGrad with a little L2, a fixed number of epochs chosen on the validation split.
- * - The shipped weights are pruned (compress) and quantised to 8 bits; the out-of-scope threshold is tuned on THAT model, on CLINC150's validation split
- *   (in-scope val + oos_val), never on a test split.
+ * - The shipped weights are pruned (prune) and quantised to 8 bits (quantise); the out-of-scope threshold is
+ *   tuned on THAT model, on CLINC150's validation split (in-scope val + oos_val), never on a test split.
  *
- *   npx tsx src/analysis/intent/train.ts [--data DIR] [--out FILE] [--holdout]
+ *   npx tsx src/analysis/intent/train.ts [--data DIR] [--out FILE] [--holdout] [--set NAME=VALUE ...]
  *   --holdout  keeps every 10th Banking77 training text out of training and reports it (for choosing settings
  *              without looking at the Banking77 test split); the shipped model is trained without it.
+ *   --set      overrides one of SETTINGS (numbers only), to compare settings: --set pruneIdfPower=0
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -460,11 +461,30 @@ export function train(
   return finish(prepared, dense, settings, log);
 }
 
+/** `--set name=value` overrides of SETTINGS. */
+export function withOverrides(base: Readonly<Settings>, overrides: readonly string[]): Settings {
+  const settings: Settings = { ...base };
+  for (const item of overrides) {
+    const [name = '', value = ''] = item.split('=');
+    if (!(name in settings) || value.trim() === '' || !Number.isFinite(Number(value))) {
+      throw new Error(`--set ${item}: expected NAME=NUMBER with NAME one of ${Object.keys(settings).join(', ')}`);
+    }
+    settings[name as keyof Settings] = Number(value);
+  }
+  return settings;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { data: { type: 'string' }, out: { type: 'string' }, holdout: { type: 'boolean', default: false } },
+    options: {
+      data: { type: 'string' },
+      out: { type: 'string' },
+      holdout: { type: 'boolean', default: false },
+      set: { type: 'string', multiple: true, default: [] },
+    },
   });
-  const buf = train({ data: values.data, holdout: values.holdout });
+  const settings = withOverrides(SETTINGS, values.set);
+  const buf = train({ data: values.data, holdout: values.holdout, settings });
   const out = values.out ?? fileURLToPath(MODEL_FILE);
   writeFileSync(out, buf);
   console.log(`wrote ${out} (${(buf.length / 1e6).toFixed(2)} MB)`);
