@@ -8,7 +8,7 @@
  * on the validation split, is out of scope.
  */
 import { readFileSync } from 'node:fs';
-import { forEachNgram, words } from './features.ts';
+import { NGRAMS, forEachNgram, words } from './features.ts';
 
 const MAGIC = 0x4d49434c; // "LCIM" read little-endian
 const VERSION = 1;
@@ -122,6 +122,11 @@ export class IntentModel {
   private generation = 0;
 
   constructor(header: IntentModelHeader, arrays: ModelArrays) {
+    if (header.meta.ngrams !== undefined && header.meta.ngrams !== NGRAMS) {
+      throw new Error(
+        `intent model: trained on ${String(header.meta.ngrams)}, features.ts makes ${NGRAMS}: retrain it (npm run train:intent)`,
+      );
+    }
     this.header = header;
     this.labels = header.labels;
     this.arrays = arrays;
