@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countHashes, ngramHashes, words } from '../../../src/analysis/intent/features.ts';
+import { NGRAMS, countHashes, ngramHashes, words } from '../../../src/analysis/intent/features.ts';
 import { IntentModel, decodeModel, encodeModel, intentModel } from '../../../src/analysis/intent/model.ts';
 import { NO_TOPIC, TOPICS, intentWords, mappedIntents, predictTopic, topicOf } from '../../../src/analysis/intent/topics.ts';
 import { parseCsv } from '../../../src/analysis/intent/data.ts';
@@ -30,6 +30,12 @@ describe('intent model file', () => {
     const p = model.probabilities('where is my parcel');
     expect(p).not.toBeNull();
     expect([...(p ?? [])].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+  });
+
+  it('records the n-grams it was trained on, and is refused with other features', () => {
+    expect(model.header.meta.ngrams).toBe(NGRAMS);
+    const other = { ...model.header, meta: { ...model.header.meta, ngrams: 'words 1-2, characters 3-5' } };
+    expect(() => IntentModel.fromBuffer(encodeModel(other, model.arrays))).toThrow(/retrain/);
   });
 
   it('a tuned threshold and an explicit out-of-scope class', () => {
