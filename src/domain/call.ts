@@ -72,6 +72,10 @@ export interface Call {
   /** The most recent turns, oldest first, at most `MAX_LIVE_TURNS`; the full transcript is archived. */
   transcript: Turn[];
   turnCount: number;
+  /** Characters of all the turns kept (see MAX_TRANSCRIPT_CHARS). Optional: calls stored before it existed lack it. */
+  transcriptChars?: number;
+  /** Turns not kept because the transcript was full. Optional, like `transcriptChars`. */
+  turnsDropped?: number;
   /** Set by the first transfer request; the reason is the latest one's. */
   transfer: Stamped<string> | null;
   sentiment: Sentiment;
@@ -111,6 +115,13 @@ export interface TransferResult {
 
 /** Live turns kept on the call itself; enough for sentiment, insights and the wallboard. */
 export const MAX_LIVE_TURNS = 50;
+
+/**
+ * Characters of transcript a call keeps: about 20 hours of speech, far beyond any real call. Past it, turns are
+ * acknowledged and not kept (counted in `turnsDropped`): one tenant's endless turns must not grow a call that
+ * every read of it (details, history, export, the call.ended webhook) then carries.
+ */
+export const MAX_TRANSCRIPT_CHARS = 1_000_000;
 
 /**
  * `now`: the server's clock. Activity is server time: a source's clock running ahead (or a time sent wrong) must
@@ -219,6 +230,12 @@ function upsertParticipant(call: Call, p: ParticipantRef, left: boolean): void {
 
 function addTurn(call: Call, turn: Turn): void {
   if (call.transcript.some((t) => t.id === turn.id)) return;
+  const chars = (call.transcriptChars ?? 0) + turn.content.length;
+  if (chars > MAX_TRANSCRIPT_CHARS) {
+    call.turnsDropped = (call.turnsDropped ?? 0) + 1;
+    return;
+  }
+  call.transcriptChars = chars;
   call.turnCount += 1;
   const last = call.transcript.at(-1);
   call.transcript.push(turn);

@@ -123,7 +123,8 @@ export function foldBatch(
       if (route.endedBy) next = superseded(next, event);
     }
     settle(before, next);
-    if (event.type === 'transcript')
+    // Kept unless the call's transcript was full (MAX_TRANSCRIPT_CHARS in domain/call.ts).
+    if (event.type === 'transcript' && (next.turnsDropped ?? 0) === (target.turnsDropped ?? 0))
       turns.push({ callId: next.id, turn: { id: event.id, role: event.role, content: event.content, at: event.at } });
   }
   const finish = folder.finish;

@@ -4,7 +4,7 @@
  * `place` to check that what a backend acknowledged survives a reopen.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_LIVE_TURNS } from '../../src/domain/call.ts';
+import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS } from '../../src/domain/call.ts';
 import type { CallEvent, RoomRef } from '../../src/domain/events.ts';
 import { AppError } from '../../src/errors.ts';
 import type { Stores } from '../../src/store/types.ts';
@@ -88,6 +88,19 @@ export function storeContract(name: string, backend: Backend): void {
       const full = await stores.calls.transcript('ws1', call?.id ?? '');
       expect(full.map((t) => t.content)).toEqual(turns.map((_, i) => `turn ${i}`));
       expect(await stores.calls.transcript('ws2', call?.id ?? '')).toEqual([]);
+    });
+
+    it('stores no turn past a full transcript (MAX_TRANSCRIPT_CHARS), and counts what it dropped', async () => {
+      const { stores, service } = await open();
+      const size = 10_000;
+      const fits = MAX_TRANSCRIPT_CHARS / size;
+      const turns = Array.from({ length: fits + 2 }, (_, i) => say(`f${i}`, T0 + i, `${i} `.padEnd(size, 'x')));
+      for (let i = 0; i < turns.length; i += 25) await service.ingest('ws1', 'full', turns.slice(i, i + 25), 'agent');
+      const call = await stores.calls.getActive('ws1', 'full');
+      expect(call).toMatchObject({ turnCount: fits, transcriptChars: MAX_TRANSCRIPT_CHARS, turnsDropped: 2 });
+      const kept = await stores.calls.transcript('ws1', call?.id ?? '');
+      expect(kept).toHaveLength(fits);
+      expect(kept.at(-1)?.id).toBe(`f${fits - 1}`);
     });
 
     it('ends calls: they leave the active list and stay readable by id with their transcript', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createAnalyzer } from '../../../src/analysis/index.ts';
+import { analysedPart, ANALYSED_TURN_CHARS, ANALYSED_TURNS, createAnalyzer } from '../../../src/analysis/index.ts';
 import type { Role, Turn } from '../../../src/analysis/index.ts';
 import { COMPLAINT, HUMAN_REQUEST, MAX_SUMMARY, extractTopics } from '../../../src/analysis/insights.ts';
 
@@ -215,5 +215,24 @@ describe('insights: summary and suggestions follow from what happened', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('what the analysis reads of a transcript', () => {
+  it('reads the last ANALYSED_TURNS turns, each up to ANALYSED_TURN_CHARS characters', () => {
+    const filler = 'x'.repeat(ANALYSED_TURN_CHARS);
+    // A request for a person past the characters read, and an early complaint before the turns read: neither counts.
+    const escalates = (turns: Turn[]) => analyzer.sentiment(turns).signals.includes('escalation');
+    expect(escalates([customer(`${filler} I want to speak to a real person.`), agent('One moment.')])).toBe(false);
+    expect(escalates([customer('I want to speak to a real person.'), agent('One moment.')])).toBe(true);
+    const early = [customer('Let me speak to a manager now.'), ...Array.from({ length: ANALYSED_TURNS }, () => agent('One moment.'))];
+    expect(escalates(early)).toBe(false);
+    expect(escalates(early.slice(0, ANALYSED_TURNS))).toBe(true);
+    // The same call, whatever lies before the part read.
+    const call = [customer('I lost my card.'), agent('I have blocked it.'), customer('Thanks!')];
+    const padded = [...Array.from({ length: 500 }, (_, i) => customer(`${i} ${filler}`)), ...call];
+    expect(analyzer.insights(padded.slice(-ANALYSED_TURNS))).toEqual(analyzer.insights(padded));
+    expect(analysedPart(padded)).toHaveLength(ANALYSED_TURNS);
+    expect(Math.max(...analysedPart(padded).map((t) => t.content.length))).toBe(ANALYSED_TURN_CHARS);
   });
 });

@@ -3,7 +3,7 @@
  * call: the input must stay exactly as it was, whatever the event, or a stored "before" state would change.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_LIVE_TURNS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
+import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
 import type { CallEvent, RoomRef } from '../../../src/domain/events.ts';
 import { person } from '../../helpers/participants.ts';
 
@@ -63,5 +63,24 @@ describe('applyEvent', () => {
     expect(call.participants.find((p) => p.sid === caller.sid)).toMatchObject({ left: true, metadata: '{"a":1}' });
     expect(call.transcript).toHaveLength(MAX_LIVE_TURNS);
     expect(call.endedAt).toBe(T0 + 10_000);
+  });
+});
+
+describe('a full transcript', () => {
+  it('keeps turns up to MAX_TRANSCRIPT_CHARS characters, then counts the rest as dropped', () => {
+    const size = 10_000;
+    const fits = MAX_TRANSCRIPT_CHARS / size;
+    let call: Call = newCall('c1', 'ws', 'call-a', T0);
+    for (let i = 0; i < fits + 3; i++) {
+      const event: CallEvent = { type: 'transcript', id: `t${i}`, at: T0 + i, role: 'customer', content: String(i % 10).repeat(size) };
+      call = applyEvent(call, event, T0 + i);
+    }
+    expect(call.turnCount).toBe(fits);
+    expect(call.transcriptChars).toBe(MAX_TRANSCRIPT_CHARS);
+    expect(call.turnsDropped).toBe(3);
+    expect(call.transcript.at(-1)?.id).toBe(`t${fits - 1}`);
+    // Other events still apply.
+    call = applyEvent(call, { type: 'transfer_requested', id: 'x', at: T0 + 99_000, reason: 'asked' }, T0 + 99_000);
+    expect(call.transfer?.value).toBe('asked');
   });
 });
