@@ -87,6 +87,7 @@ const schema = z
     LIVECALLS_WEBHOOKS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(10),
     LIVECALLS_WEBHOOKS_TIMEOUT: duration('10s'),
     LIVECALLS_WEBHOOKS_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
     LIVECALLS_WEBHOOKS_RETENTION: duration('720h'),
     LIVECALLS_RETENTION: optionalString.transform((v, ctx) => {
       if (v === undefined || v === 'forever') return undefined;
@@ -222,6 +223,8 @@ export interface Config {
     timeoutMs: number;
     /** deliveries one instance sends at once */
     concurrency: number;
+    /** deliveries of one workspace in flight at once, all instances together (per claim; see WebhookStore.claim) */
+    workspaceConcurrency: number;
     /** ms finished deliveries stay in the delivery log */
     retentionMs: number;
   };
@@ -280,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.LIVECALLS_WEBHOOKS_MAX_ATTEMPTS,
       timeoutMs: e.LIVECALLS_WEBHOOKS_TIMEOUT,
       concurrency: e.LIVECALLS_WEBHOOKS_CONCURRENCY,
+      workspaceConcurrency: e.LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY,
       retentionMs: e.LIVECALLS_WEBHOOKS_RETENTION,
     }),
     retentionMs: e.LIVECALLS_RETENTION,

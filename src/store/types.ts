@@ -422,6 +422,15 @@ export interface ClaimedDelivery {
   attempts: number;
 }
 
+/** `perWorkspace` when a claim names none: no cap. */
+export const NO_WORKSPACE_CAP = 1_000_000_000;
+/**
+ * Due deliveries the embedded store's claim considers per delivery it may take (one claim at a time holds its
+ * file). Workspaces at their cap are skipped before this window; within it, one workspace's backlog can still
+ * push another's delivery to the next claim, no further.
+ */
+export const CLAIM_SCAN_PER_SLOT = 25;
+
 /** The outcome of one attempt: `status` pending means "retry at `nextAttemptAt`". */
 export interface AttemptOutcome extends DeliveryAttempt {
   status: DeliveryStatus;
@@ -447,10 +456,13 @@ export interface WebhookStore {
   enqueue(message: WebhookMessage, now: number): Promise<number>;
   /**
    * Takes up to `limit` pending deliveries due at `now` (oldest due first) that no one holds, for `holder`
-   * for `leaseMs`. Two concurrent claims never return the same delivery. The lease is measured on the store's
-   * own clock (the database's), never on `now`: instances whose clocks differ cannot break each other's leases.
+   * for `leaseMs`, leaving out a workspace's once `perWorkspace` of its deliveries are held (by any holder,
+   * these included). Two concurrent claims never return the same delivery. The lease is measured on the
+   * store's own clock (the database's), never on `now`: instances whose clocks differ cannot break each
+   * other's leases. Concurrent claims on PostgreSQL may each see the same held count, so the cap holds per
+   * claim, not exactly across instances.
    */
-  claim(holder: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
+  claim(holder: string, now: number, leaseMs: number, limit: number, perWorkspace?: number): Promise<ClaimedDelivery[]>;
   /**
    * Records attempt `outcome.attempt` of a delivery `holder` claimed, and releases it. False (nothing recorded)
    * when the claim was lost: another holder took it after the lease ran out, or it was recorded already.

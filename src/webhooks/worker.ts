@@ -11,7 +11,8 @@
  *  - 2xx is delivered. Anything else (other statuses, redirects, timeouts, refused connections) is retried
  *    after `retryDelayMs`: exponential, capped, with jitter so endpoints that come back are not hit by
  *    every queued retry at once; after `maxAttempts` the delivery is failed.
- *  - At most `concurrency` sends at once per instance.
+ *  - At most `concurrency` sends at once per instance, and at most `workspaceConcurrency` deliveries of one
+ *    workspace held at once, so one workspace's slow or hanging endpoints leave the other workspaces' slots free.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -45,6 +46,11 @@ export interface WorkerOptions {
   maxAttempts: number;
   timeoutMs: number;
   concurrency: number;
+  /**
+   * Deliveries of one workspace held at once (all instances): a workspace whose endpoints hang until the timeout
+   * cannot take every slot and hold up the others' webhooks. Unset: no cap.
+   */
+  workspaceConcurrency?: number;
   retentionMs: number;
   /** Send to loopback, private, link-local, … addresses too. */
   allowPrivate: boolean;
@@ -116,7 +122,7 @@ export class DeliveryWorker {
       let claimed: ClaimedDelivery[];
       try {
         await this.maybePrune(now);
-        claimed = await this.o.store.claim(this.holder, now, this.leaseMs, free);
+        claimed = await this.o.store.claim(this.holder, now, this.leaseMs, free, this.o.workspaceConcurrency);
       } catch (err) {
         this.o.log.warn({ err }, 'webhook outbox unavailable; retrying at the next poll');
         return;

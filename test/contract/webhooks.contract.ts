@@ -233,6 +233,31 @@ export function webhookStoreContract(name: string, backend: Backend): void {
       expect(ids.length).toBe(40);
     });
 
+    it("holds at most perWorkspace of one workspace's deliveries at once, so another workspace's go out meanwhile", async () => {
+      const { hooks } = await open();
+      const slow = [endpoint('wsA', ['call.started']), endpoint('wsA', ['call.started'])];
+      const other = endpoint('wsB', ['call.started']);
+      for (const e of [...slow, other]) await hooks.createEndpoint(e);
+      // A's backlog is due first: 2 endpoints x 30 messages.
+      for (let i = 0; i < 30; i++) await hooks.enqueue(message('wsA', `a_${i}`), T0);
+      await hooks.enqueue(message('wsB', 'b_0'), T0 + 1);
+      const first = await hooks.claim('h1', T0 + 1, LEASE, 8, 3);
+      expect(first.filter((c) => c.workspaceId === 'wsA')).toHaveLength(3);
+      // A is at its cap: the next claim (by any holder) passes over A's backlog to B's delivery, if the first
+      // did not already take it.
+      const second = await hooks.claim('h2', T0 + 1, LEASE, 8, 3);
+      expect(second.filter((c) => c.workspaceId === 'wsA')).toEqual([]);
+      expect([...first, ...second].filter((c) => c.workspaceId === 'wsB').map((c) => c.eventId)).toEqual(['b_0']);
+      await hooks.enqueue(message('wsB', 'b_1'), T0 + 2);
+      expect((await hooks.claim('h2', T0 + 2, LEASE, 8, 3)).map((c) => c.eventId)).toEqual(['b_1']);
+      const [done] = first;
+      await hooks.recordAttempt('h1', done!.endpointId, done!.eventId, outcome(1, T0 + 3, { status: 'delivered', responseStatus: 200 }));
+      const next = await hooks.claim('h2', T0 + 3, LEASE, 8, 3);
+      expect(next.map((c) => c.workspaceId)).toEqual(['wsA']);
+      // No cap named: the oldest due, whoever's.
+      expect(await hooks.claim('h3', T0 + 3, LEASE, 5)).toHaveLength(5);
+    });
+
     it('removing an endpoint removes its outbox rows and log', async () => {
       const { hooks } = await open();
       const e = endpoint('wsA', ['call.started']);

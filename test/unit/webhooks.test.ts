@@ -71,8 +71,11 @@ describe('webhook configuration', () => {
       maxAttempts: 10,
       timeoutMs: 10_000,
       concurrency: 8,
+      workspaceConcurrency: 4,
       retentionMs: 720 * 3_600_000,
     });
+    expect(loadConfig({ LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY: '2' }).webhooks.workspaceConcurrency).toBe(2);
+    expect(() => loadConfig({ LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY: '0' })).toThrow(/LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY/);
     expect(loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'true' }).webhooks.allowHttp).toBe(true);
     expect(() => loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_HTTP: 'perhaps' })).toThrow(/LIVECALLS_WEBHOOKS_ALLOW_HTTP/);
     expect(loadConfig({ LIVECALLS_WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivate).toBe(true);

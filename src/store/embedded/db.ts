@@ -179,6 +179,8 @@ export const MIGRATIONS: readonly string[] = [
   // News of committed call changes waiting to be moved into a webhook outbox kept elsewhere (PostgreSQL):
   // written in the batch's own transaction (see RelayStore in ../types.ts).
   `CREATE TABLE webhook_relay (seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, body TEXT NOT NULL);`,
+  // Deliveries held by a sender, counted per workspace by every claim (see WebhookStore.claim).
+  `CREATE INDEX webhook_deliveries_held ON webhook_deliveries(locked_until) WHERE status = 'pending' AND locked_until > 0;`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

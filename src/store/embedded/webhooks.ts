@@ -6,6 +6,7 @@
  * file shares), not on the caller's `now`, which schedules due times only.
  */
 import type Database from 'better-sqlite3';
+import { CLAIM_SCAN_PER_SLOT, NO_WORKSPACE_CAP } from '../types.ts';
 import type {
   AttemptOutcome,
   ClaimedDelivery,
@@ -146,10 +147,28 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
   const selectEndpoint = db.prepare<[string, string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
   const deleteEndpoint = db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
   const writer = outboxWriter(db);
-  const lockDue = db.prepare<{ holder: string; now: number; clock: number; until: number; limit: number }, { seq: number }>(
-    `UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
-     WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND locked_until <= @clock
-                   ORDER BY next_attempt_at, seq LIMIT @limit)
+  // Due, unheld deliveries, oldest due first, at most `per` held at once per workspace (counting those held now,
+  // by any holder): a workspace whose endpoints hang cannot take every send slot from the others. Candidates
+  // are the first `scan` due rows of workspaces not already at their cap.
+  const lockDue = db.prepare<
+    { holder: string; now: number; clock: number; until: number; limit: number; per: number; scan: number },
+    { seq: number }
+  >(
+    `WITH busy AS (
+       SELECT e.workspace_id, COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.locked_until > 0 AND d.locked_until > @clock GROUP BY e.workspace_id
+     ), candidates AS (
+       SELECT d.seq, d.next_attempt_at, e.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND d.locked_until <= @clock
+         AND e.workspace_id NOT IN (SELECT workspace_id FROM busy WHERE n >= @per)
+       ORDER BY d.next_attempt_at, d.seq LIMIT @scan
+     ), ranked AS (
+       SELECT c.seq, c.next_attempt_at,
+         ROW_NUMBER() OVER (PARTITION BY c.workspace_id ORDER BY c.next_attempt_at, c.seq) + COALESCE(b.n, 0) AS place
+       FROM candidates c LEFT JOIN busy b ON b.workspace_id = c.workspace_id
+     )
+     UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
+     WHERE seq IN (SELECT seq FROM ranked WHERE place <= @per ORDER BY next_attempt_at, seq LIMIT @limit)
      RETURNING seq`,
   );
   const selectClaimed = db.prepare<[string], ClaimRow>(
@@ -186,10 +205,11 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
   );
 
   const enqueue = db.transaction((message: WebhookMessage, now: number) => writer.write(message, now));
-  const claim = db.transaction((holder: string, now: number, leaseMs: number, limit: number) => {
+  const claim = db.transaction((holder: string, now: number, leaseMs: number, limit: number, per: number) => {
     // Read inside the transaction: after waiting for the write lock, not before.
     const clock = Date.now();
-    const seqs = lockDue.all({ holder, now, clock, until: clock + leaseMs, limit }).map((r) => r.seq);
+    const scan = CLAIM_SCAN_PER_SLOT * limit;
+    const seqs = lockDue.all({ holder, now, clock, until: clock + leaseMs, limit, per, scan }).map((r) => r.seq);
     return seqs.length === 0 ? [] : selectClaimed.all(JSON.stringify(seqs));
   });
   const record = db.transaction((params: Record<string, unknown>) => {
@@ -220,9 +240,9 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
     async enqueue(message, now) {
       return enqueue.immediate(message, now);
     },
-    async claim(holder, now, leaseMs, limit): Promise<ClaimedDelivery[]> {
+    async claim(holder, now, leaseMs, limit, perWorkspace = NO_WORKSPACE_CAP): Promise<ClaimedDelivery[]> {
       if (limit <= 0) return [];
-      return claim.immediate(holder, now, leaseMs, limit).map((r) => ({
+      return claim.immediate(holder, now, leaseMs, limit, perWorkspace).map((r) => ({
         endpointId: r.endpoint_id,
         workspaceId: r.workspace_id,
         eventId: r.message_id,

@@ -15,6 +15,7 @@
  * record its attempt (no one sent it again) and one that was overtaken cannot.
  */
 import type pg from 'pg';
+import { NO_WORKSPACE_CAP } from '../types.ts';
 import type { AttemptOutcome, ClaimedDelivery, DeliveryAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../types.ts';
 
 /** The database's time in epoch ms, like every time column here. */
@@ -66,16 +67,30 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
       );
       return Number(res.rows[0]?.n ?? 0);
     },
-    async claim(holder, now, leaseMs, limit) {
+    async claim(holder, now, leaseMs, limit, perWorkspace = NO_WORKSPACE_CAP) {
       if (limit <= 0) return [];
+      // As the embedded store: due, unheld deliveries, oldest due first, at most `perWorkspace` held at once per
+      // workspace (those held now counted), from workspaces below their cap. The candidates are locked (SKIP
+      // LOCKED, so concurrent claims split the due rows between them), hence only `limit` of them: a workspace
+      // that fills them can push another's delivery to the next claim, by when it is at its cap and skipped.
       const res = await q<ClaimedDelivery>(
-        `WITH due AS (
-           SELECT seq FROM webhook_deliveries
-           WHERE status = 'pending' AND next_attempt_at <= $2 AND locked_until <= ${DB_NOW_MS}
-           ORDER BY next_attempt_at, seq LIMIT $4
-           FOR UPDATE SKIP LOCKED
+        `WITH busy AS (
+           SELECT e.workspace_id, count(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+           WHERE d.status = 'pending' AND d.locked_until > 0 AND d.locked_until > ${DB_NOW_MS} GROUP BY e.workspace_id
+         ), due AS (
+           SELECT d.seq, d.next_attempt_at, e.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= ${DB_NOW_MS}
+             AND e.workspace_id NOT IN (SELECT workspace_id FROM busy WHERE n >= $5)
+           ORDER BY d.next_attempt_at, d.seq LIMIT $6
+           FOR UPDATE OF d SKIP LOCKED
+         ), ranked AS (
+           SELECT due.seq, due.next_attempt_at,
+             row_number() OVER (PARTITION BY due.workspace_id ORDER BY due.next_attempt_at, due.seq) + COALESCE(b.n, 0) AS place
+           FROM due LEFT JOIN busy b ON b.workspace_id = due.workspace_id
+         ), picked AS (
+           SELECT seq FROM ranked WHERE place <= $5 ORDER BY next_attempt_at, seq LIMIT $4
          ), claimed AS (
-           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = ${DB_NOW_MS} + $3::bigint FROM due WHERE d.seq = due.seq
+           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = ${DB_NOW_MS} + $3::bigint FROM picked WHERE d.seq = picked.seq
            RETURNING d.seq, d.endpoint_id, d.message_id, d.attempts, d.next_attempt_at
          )
          SELECT c.endpoint_id AS "endpointId", m.workspace_id AS "workspaceId", c.message_id AS "eventId", m.type AS "eventType",
@@ -83,7 +98,7 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
          FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id JOIN webhook_messages m ON m.id = c.message_id
          WHERE e.workspace_id = m.workspace_id
          ORDER BY c.next_attempt_at, c.seq`,
-        [holder, now, leaseMs, limit],
+        [holder, now, leaseMs, limit, perWorkspace, limit],
       );
       return res.rows;
     },
