@@ -86,11 +86,13 @@ export const CSV_COLUMNS: readonly (keyof HistoryRecord)[] = [
 /**
  * One CSV cell (RFC 4180). A text cell a spreadsheet would run as a formula (it starts with = + - @, or a tab
  * or carriage return) is prefixed with a single quote: caller names and transcripts are the callers' words.
+ * A cell holding a semicolon or a tab is quoted too: spreadsheets set to split on those (Excel in many
+ * locales splits on ';') would otherwise cut "Bob;=cmd|…" into a second cell that starts a formula.
  */
 export function csvCell(value: unknown): string {
   let text = Array.isArray(value) ? value.join('; ') : value === null || value === undefined ? '' : String(value);
   if (typeof value !== 'number' && typeof value !== 'boolean' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+  return /[",;\t\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvRow(record: HistoryRecord): string {
