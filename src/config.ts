@@ -76,6 +76,7 @@ const schema = z
     LIVECALLS_STREAM_HEARTBEAT: duration('15s'),
     LIVECALLS_STREAM_REPLAY: z.coerce.number().int().min(10).max(100_000).default(1_000),
     LIVECALLS_STREAM_MAX_CLIENTS: z.coerce.number().int().min(1).max(1_000_000).default(500),
+    LIVECALLS_MAX_ACTIVE_CALLS: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
     LIVECALLS_STREAM_BUFFER: z.coerce
       .number()
       .int()
@@ -204,6 +205,8 @@ export interface Config {
   streamReplay: number;
   /** open streams one workspace may hold on one instance (429 beyond) */
   streamMaxClients: number;
+  /** Active calls of one workspace beyond which agent events sent with an API key open no new call. */
+  maxActiveCalls: number;
   /** bytes of unsent data a stream client may fall behind by before it is disconnected */
   streamBufferBytes: number;
   logLevel: string;
@@ -274,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     streamHeartbeatMs: e.LIVECALLS_STREAM_HEARTBEAT,
     streamReplay: e.LIVECALLS_STREAM_REPLAY,
     streamMaxClients: e.LIVECALLS_STREAM_MAX_CLIENTS,
+    maxActiveCalls: e.LIVECALLS_MAX_ACTIVE_CALLS,
     streamBufferBytes: e.LIVECALLS_STREAM_BUFFER,
     logLevel: e.LOG_LEVEL,
     secret: e.LIVECALLS_SECRET,

@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   upgrade_required: 426,
   rate_limit_exceeded: 429,
+  too_many_calls: 429,
   header_fields_too_large: 431,
   internal_error: 500,
   livekit_error: 502,

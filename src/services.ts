@@ -156,6 +156,7 @@ export function createServices(config: Readonly<Config>, overrides: ServiceOverr
     },
   });
   calls.ownership = ownership;
+  calls.maxActiveCalls = config.maxActiveCalls;
   const signature = liveKitConfigured ? projects.fallback?.signature : undefined;
   const control = projects.fallback?.control;
   const actions = new CallActions({ service: calls, calls: stores.calls, projects, clock, log, listenTokenTtlMs: config.listenTokenTtlMs });

@@ -80,6 +80,8 @@ export class CallService {
   private readonly knownWorkspaces = new Set<string>();
   /** Room ownership as LiveKit proves it (see ./ownership.ts); set by the composition root. */
   ownership: RoomOwnership | undefined;
+  /** Active calls of a workspace beyond which asserted agent events open no new call (see `admitAsserted`). */
+  maxActiveCalls = Number.POSITIVE_INFINITY;
   /** Workspaces' alert rules and prices (see ./settings.ts); set by the composition root. Without it, no alerts. */
   settings: WorkspaceSettings | undefined;
   private readonly agentLabels = new AgentLabels();
@@ -266,6 +268,24 @@ export class CallService {
 
   /** Set by the composition root: whether LiveKit project `project` serves `workspaceId` (see services.ts). */
   projectMayTouch: (workspaceId: string, project: string) => Promise<boolean> = async () => true;
+
+  /**
+   * Agent events a workspace only asserts (its API key, not LiveKit's word) may open a new call only while the
+   * workspace has fewer than `maxActiveCalls` active calls: each call is memory, list bytes and stream
+   * snapshots for every instance, and a key alone could otherwise open calls without end. Events for a call
+   * that is already active always go through; calls LiveKit announces are never refused.
+   */
+  async admitAsserted(workspaceId: string, roomName: string): Promise<void> {
+    if (!Number.isFinite(this.maxActiveCalls)) return;
+    // The count first: one cheap read, and below the cap nothing else is asked.
+    const active = await this.calls.countActive(workspaceId);
+    if (active >= this.maxActiveCalls && !(await this.calls.getActive(workspaceId, roomName))) {
+      throw new AppError(
+        'too_many_calls',
+        `the workspace has ${active} active calls, the most that agent events sent with an API key may open (LIVECALLS_MAX_ACTIVE_CALLS); events for its active calls, and calls LiveKit announces, are still taken`,
+      );
+    }
+  }
 
   /** The list response's JSON bytes (`{data, count, timestamp}`, and `nextCursor` when paging): see calls/list.ts. */
   async listBytes(workspaceId: string, query: ListQuery = {}): Promise<Buffer> {

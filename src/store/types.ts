@@ -172,6 +172,8 @@ export interface CallStore {
    */
   listViews(workspaceId: string): Promise<readonly ListView[]>;
   getActive(workspaceId: string, roomName: string): Promise<Call | undefined>;
+  /** How many active calls the workspace has (one read, not a list). */
+  countActive(workspaceId: string): Promise<number>;
   /** The most recently ended call of a room name, if any. */
   latestEnded(workspaceId: string, roomName: string): Promise<Call | undefined>;
   /** Any call of the workspace, active or ended, by its id. */

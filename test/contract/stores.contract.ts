@@ -103,6 +103,18 @@ export function storeContract(name: string, backend: Backend): void {
       expect(kept.at(-1)?.id).toBe(`f${fits - 1}`);
     });
 
+    it("counts a workspace's active calls, and only its own", async () => {
+      const { stores, service } = await open();
+      await service.ingest('ws1', 'c1', [started('c1', 'n1')], 'livekit');
+      await service.ingest('ws1', 'c2', [say('n2', T0 + 1, 'hi')], 'agent');
+      await service.ingest('ws2', 'c3', [started('c3', 'n3')], 'livekit');
+      expect([await stores.calls.countActive('ws1'), await stores.calls.countActive('ws2'), await stores.calls.countActive('ws3')]).toEqual(
+        [2, 1, 0],
+      );
+      await service.ingest('ws1', 'c1', [{ type: 'room_finished', id: 'n4', at: T0 + 5000, room: roomRef('c1') }], 'livekit');
+      expect(await stores.calls.countActive('ws1')).toBe(1);
+    });
+
     it('ends calls: they leave the active list and stay readable by id with their transcript', async () => {
       const { stores, service } = await open();
       await service.ingest('ws1', 'r', [started('r', 'e1'), say('s1', T0 + 1000, 'bye')], 'livekit');

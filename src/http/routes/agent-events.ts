@@ -25,7 +25,7 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
           body: agentEventsBodySchema,
           response: {
             202: z.object({ applied: z.number().int(), duplicates: z.number().int() }),
-            ...errorResponses(400, 401, 403, 404, 413, 415),
+            ...errorResponses(400, 401, 403, 404, 413, 415, 429),
           },
         },
       },
@@ -38,7 +38,10 @@ export function agentEventsRoutes(services: Services): FastifyPluginAsyncZod {
         const claim = roomSid ? { sid: roomSid, proven: Boolean(ownerProven && boundSid === roomSid), signed } : undefined;
         const events = request.body.events.map((e) => toCallEvent(roomName, e, claim));
         // Asserted, not proven: refused if LiveKit bound the room elsewhere; a new call of it stays unverified.
-        if (!ownerProven) await services.ownership.admitAgentEvents(workspaceId, roomName);
+        if (!ownerProven) {
+          await services.ownership.admitAgentEvents(workspaceId, roomName);
+          await services.calls.admitAsserted(workspaceId, roomName);
+        }
         const result = await services.calls.ingest(workspaceId, roomName, events, 'agent');
         if (!ownerProven) await services.ownership.afterAgentEvents(workspaceId, roomName, result);
         return reply.status(202).send({ applied: result.applied, duplicates: result.duplicates });

@@ -292,6 +292,9 @@ export function createEmbeddedCalls(
     async getActive(workspaceId, roomName) {
       return active.get(workspaceId)?.get(roomName);
     },
+    async countActive(workspaceId) {
+      return active.get(workspaceId)?.size ?? 0;
+    },
     async latestEnded(workspaceId, roomName) {
       return parse(selectLatestEnded.get(workspaceId, roomName));
     },

@@ -317,6 +317,9 @@ export function createRedisCalls(redis: Redis, prefix: string, archive: ArchiveS
       const id = await redis.hget(k(ws, 'active'), roomName);
       return id ? parse(await redis.get(k(ws, 'call', id))) : undefined;
     },
+    countActive(ws) {
+      return within('Redis', timeoutMs, redis.hlen(k(ws, 'active')));
+    },
     async latestEnded(ws, roomName) {
       const id = await redis.get(k(ws, 'ended', roomName));
       const call = id ? parse(await redis.get(k(ws, 'call', id))) : undefined;
