@@ -3,10 +3,11 @@
  * service line voice often and that neither CLINC150 nor Banking77 covers: cancelling a subscription or
  * contract (CLINC150's "cancel" is "never mind", Banking77 only closes bank accounts), a technical fault,
  * being unable to log in, booking a train, bus or ferry, asking whether a business delivers, a question about
- * a bill or invoice (CLINC150's bill intents are balances and due dates, Banking77's fees are card fees), and an
- * order that has not arrived (CLINC150's order status has no late or missing parcels).
+ * a bill or invoice (CLINC150's bill intents are balances and due dates, Banking77's fees are card fees), an
+ * order that has not arrived (CLINC150's order status has no late or missing parcels), and the searches a booking
+ * line answers all day: somewhere to stay, a taxi, somewhere to eat (CLINC150 only books a hotel or a table).
  *
- * Why so few and so plain: they add seven intents next to 227, so each needs only enough variety for its words
+ * Why so few and so plain: they add ten intents next to 227, so each needs only enough variety for its words
  * to carry weight; they are training data only and never part of an evaluation.
  */
 import type { Example } from './data.ts';
@@ -125,7 +126,6 @@ const TEXTS: Record<string, string[]> = {
     'book the shuttle bus from the hotel',
     'i want to buy a season ticket for the train',
     'are there seats left on the evening ferry',
-    'can i book a taxi to the station',
     'i need to travel by train next week can you book it',
     'please book a first class train ticket',
     'i would like a bus ticket for two adults and a child',
@@ -200,6 +200,67 @@ const TEXTS: Record<string, string[]> = {
     'can you deliver to a hotel',
     'do you use a delivery app or your own drivers',
     'can i have it delivered instead of collecting it',
+  ],
+  find_accommodation: [
+    'i am looking for a hotel in the city centre',
+    'can you find me a cheap place to stay tonight',
+    'i need a guesthouse with free parking',
+    'is there a hotel near the station with wifi',
+    'i want a four star hotel for three nights',
+    'do you have any rooms available this weekend',
+    'find me a bed and breakfast in the north of town',
+    'i need somewhere to stay for two people from friday',
+    'book me a double room for two nights',
+    'are there any moderately priced hotels in the east',
+    'i would like a room with breakfast included',
+    'can you recommend a hotel close to the airport',
+    'i need accommodation for a family of four',
+    'is there a hostel in the area',
+    'reserve a single room for tomorrow night please',
+    'i want to stay somewhere with a pool',
+    'what hotels have availability next tuesday',
+    'i am after an expensive hotel in the south',
+    'can i book a room for five nights starting monday',
+    'we need two rooms for the conference week',
+  ],
+  book_taxi: [
+    'i need a taxi to the station',
+    'can you book me a cab for six o clock',
+    'please send a taxi to my address',
+    'i need a car to pick me up from the restaurant at nine',
+    'book a taxi from the hotel to the airport',
+    'can i get a ride to the museum',
+    'i would like a taxi leaving after five thirty',
+    'get me a cab that arrives by eight',
+    'i need transport from the college to the train station',
+    'order a taxi for four people',
+    'how long until a taxi can get here',
+    'can you arrange a car to collect me',
+    'i want to book a minicab for tomorrow morning',
+    'please call me a taxi',
+    'what is the contact number of the taxi you booked',
+    'i need a taxi between the theatre and my hotel',
+    'book a cab to take us home after dinner',
+    'can the taxi pick me up at the front entrance',
+  ],
+  find_restaurant: [
+    'i am looking for a cheap restaurant in the centre',
+    'is there an italian place near here',
+    'find me somewhere to eat that serves indian food',
+    'i want a moderately priced restaurant in the west',
+    'are there any vegetarian restaurants in town',
+    'what chinese restaurants are there in the south',
+    'i need a place to eat with outdoor seating',
+    'can you suggest an expensive restaurant for a special occasion',
+    'where can i get good seafood',
+    'is there a restaurant open late tonight',
+    'what is the address of that restaurant',
+    'what type of food do they serve',
+    'what is the phone number of the restaurant',
+    'i would like somewhere that serves british food',
+    'any thai restaurants in the east of the city',
+    'i want to eat somewhere cheap near the station',
+    'what price range is that restaurant',
   ],
 };
 

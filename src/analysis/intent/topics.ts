@@ -151,6 +151,8 @@ export const TOPICS = {
     'clinc:schedule_maintenance',
     'clinc:uber',
     'livecalls:book_transport',
+    'livecalls:find_accommodation',
+    'livecalls:book_taxi',
   ],
   travel: [
     'clinc:flight_status',
@@ -164,7 +166,7 @@ export const TOPICS = {
     'clinc:plug_type',
   ],
   'order and delivery': ['clinc:order_status', 'clinc:order', 'livecalls:order_not_arrived', 'livecalls:delivery_area'],
-  'restaurant information': ['clinc:restaurant_reviews', 'clinc:how_busy', 'clinc:restaurant_suggestion'],
+  'restaurant information': ['clinc:restaurant_reviews', 'clinc:how_busy', 'clinc:restaurant_suggestion', 'livecalls:find_restaurant'],
   'vehicle service': [
     'clinc:oil_change_when',
     'clinc:oil_change_how',
