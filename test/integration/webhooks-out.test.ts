@@ -211,11 +211,17 @@ describe.skipIf(!pgUp)('two instances sharing one PostgreSQL outbox', () => {
     cleanup.push(() => db.drop());
     const dirs = [tempDir('livecalls-hooks-a-'), tempDir('livecalls-hooks-b-')];
     cleanup.push(async () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-    // Slow answers keep every send slot busy, so both instances keep claiming while the other sends.
+    // Slow answers keep every send slot busy, so both instances keep claiming while the other sends. One
+    // workspace here: its cap on deliveries held at once is raised past both instances' slots, or one instance
+    // alone could hold all it may.
     const r = await receiver(() => new Promise((resolve) => setTimeout(() => resolve(200), 15)));
-    const [a, b] = await Promise.all(
-      dirs.map((d) => boot(d, { DATABASE_URL: db.url, LIVECALLS_SECRET: TEST_SECRET, LIVECALLS_WEBHOOKS_CONCURRENCY: '4' })),
-    );
+    const env = {
+      DATABASE_URL: db.url,
+      LIVECALLS_SECRET: TEST_SECRET,
+      LIVECALLS_WEBHOOKS_CONCURRENCY: '4',
+      LIVECALLS_WEBHOOKS_WORKSPACE_CONCURRENCY: '16',
+    };
+    const [a, b] = await Promise.all(dirs.map((d) => boot(d, env)));
     if (!a || !b) throw new Error('instances not started');
     const ws = await workspace(a);
     const endpoints = [await register(a, ws.headers, `${r.url}/one`), await register(b, ws.headers, `${r.url}/two`)];
