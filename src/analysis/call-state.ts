@@ -42,6 +42,12 @@ const FILLER =
 const CLOSING =
   /\b(bye|goodbye|good bye|that's all|that is all|that will be all|nothing else|have a (nice|good|great) (day|one|evening))\b/;
 
+/** An agent turn that says the request was done, and says nothing failed ("booked, your reference is…"). */
+export function resolvesCleanly(text: string): boolean {
+  const t = norm(text);
+  return matchesAny(RESOLVED, t) && !matchesAny(FAILED, t);
+}
+
 export function isFiller(text: string): boolean {
   const t = norm(text).trim();
   return t === '' || FILLER.test(t);

@@ -11,7 +11,7 @@
  * - Neutral is the default. Positive needs the customer to express satisfaction and no failure signal;
  *   one is enough to rule positive out. A call that is a single customer turn gets that turn's label.
  */
-import { callState } from './call-state.ts';
+import { resolvesCleanly } from './call-state.ts';
 import { classifyTurn, type TurnSentiment } from './sentiment-model/model.ts';
 import type { CallSentiment, SentimentContext, SentimentLabel, SentimentSignal, Turn } from './types.ts';
 
@@ -62,16 +62,16 @@ const GAVE_UP =
 // The customer says they have waited too long.
 const WAITING =
   /\b(?:taking (?:so|too|this) long|(?:been|keep|kept) (?:waiting|on hold)|still waiting|waited (?:for )?(?:ages|\d+|an? (?:hour|while))|on hold for)\b/i;
-// The customer is left asking whether anyone is there: a wait on the call, though not an upset turn by itself
-// (a line can drop for a second).
+// The customer is left asking whether anyone is there: a wait on the call when asked twice, and never an upset
+// turn by itself (a line can drop for a second).
 const DEAD_AIR = /\bare you (?:still )?there\b/i;
 
 // The customer says they are repeating themselves (or asks for the same search again), or says the agent got
 // it wrong, misunderstood or is not listening.
 const REPEAT_WORDS =
-  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|(?:check|look|search)(?: it| that| for me)? again|again and again|already (?:told|said|asked|gave)|i (?:just )?told you|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
+  /\b(?:(?:asking|telling|saying|calling|explaining)(?: you| this| it)? again|(?:can|could|would|will) you(?: please)? (?:check|look|search)(?: it| that| for me)? again|again and again|already (?:told|said|asked|gave)|i (?:just )?told you|(?:second|third|fourth) time|as i said|like i said|i just said|i keep (?:asking|telling|saying))\b/i;
 const CORRECTION =
-  /^(?:(?:what|huh|sorry)[?!.,]*\s+)?(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask|say|want)|wrong\b)|^(?:what|huh)[?!.,]*\s+i (?:said|asked for)\b|^i said\b[^.?!]*,\s*not\b|\bthat(?:'s| is) (?:not (?:right|correct)|wrong|incorrect)\b|\byou(?:'re| are) not listening\b|\byou (?:do not|don't|did not|didn't) (?:understand|listen|get it)\b|\byou (?:misunderstood|misheard|got (?:it|that|me) wrong)\b|\b(?:that|this|it) (?:makes|made) no sense\b|\b(?:does not|doesn't) make (?:any )?sense\b/i;
+  /^(?:(?:what|huh)[?!.,]+\s+)?(?:no[,.!]?\s+(?:i said|i asked|i meant|i want|i need|that is not|that's not|not)|that(?:'s| is) not what i|i (?:did not|didn't) (?:ask for|say|want) (?:that|this|it)\b|wrong\b)|^(?:what|huh)[?!.,]+\s+i (?:said|asked for)\b|^i said\b[^.?!]*,\s*not\b|\bthat(?:'s| is) (?:not (?:right|correct)|wrong|incorrect)\b|\byou(?:'re| are) not listening\b|\byou (?:do not|don't|did not|didn't) (?:understand|listen)\b|\byou (?:misunderstood|misheard|got (?:it|that|me) wrong)\b|\b(?:that|this|it) (?:makes|made) no sense\b|\b(?:does not|doesn't) make (?:any )?sense\b/i;
 
 // "Thanks, that's all I need", "okay", "sure": how nearly every call goes on and ends, satisfied or not. A turn
 // is a pleasantry when it thanks or takes leave without praise of its own, or when, without thanks, goodbyes
@@ -214,7 +214,14 @@ function plain(text: string): string {
 function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: SentimentContext): Map<SentimentSignal, number> {
   const fired = new Map<SentimentSignal, number>();
   const add = (signal: SentimentSignal): void => void fired.set(signal, (fired.get(signal) ?? 0) + 1);
-  for (const t of turns) if (t.role === 'agent' && AGENT_CANNOT_HELP.test(plain(t.content))) add('agent_cannot_help');
+  let lastCannotHelp = -1;
+  turns.forEach((t, i) => {
+    if (t.role === 'agent' && AGENT_CANNOT_HELP.test(plain(t.content))) {
+      add('agent_cannot_help');
+      lastCannotHelp = i;
+    }
+  });
+  let deadAir = 0;
   customer.forEach((t, i) => {
     const previous = customer[i - 1];
     const text = plain(t.content);
@@ -222,13 +229,20 @@ function signalsOf(turns: readonly Turn[], customer: readonly Turn[], context: S
     if (CORRECTION.test(text.trim())) add('correction');
     if (ESCALATION.test(text)) add('escalation');
     if (GAVE_UP.test(text)) add('gave_up');
-    if (WAITING.test(text) || DEAD_AIR.test(text)) add('long_wait');
+    if (WAITING.test(text)) add('long_wait');
+    if (DEAD_AIR.test(text)) deadAir++;
   });
+  // Once can be a line that dropped for a second; asked again, the customer is being kept waiting.
+  if (deadAir >= 2) add('long_wait');
   if (context.transferRequested) add('transfer_requested');
   if (hasLongWait(turns)) add('long_wait');
   // "No rooms in the east… none there either… the south, then: booked, reference 12AB": the agent got there in
-  // the end, and the caller has what they called for. The customer's own friction on the way still counts.
-  if (fired.has('agent_cannot_help') && callState(turns, context) === 'resolved') fired.delete('agent_cannot_help');
+  // the end, and the caller has what they called for. Only an agent turn after the last setback that resolves
+  // and fails nothing counts ("sorry, I cannot change it, your booking is non-refundable" resolves nothing).
+  // The customer's own friction on the way still counts.
+  if (lastCannotHelp >= 0 && turns.slice(lastCannotHelp + 1).some((t) => t.role === 'agent' && resolvesCleanly(t.content))) {
+    fired.delete('agent_cannot_help');
+  }
   return fired;
 }
 

@@ -210,7 +210,6 @@ describe('conversationSentiment', () => {
     ['What? I said the north.', 'correction'],
     ['I said Friday, not Thursday.', 'correction'],
     ['This is not helpful.', 'gave_up'],
-    ['Hello? Are you still there?', 'long_wait'],
   ])('friction a supervisor hears is named: %s -> %s', (text, signal) => {
     expect(afterAQuestion(text)).toContain(signal);
   });
@@ -222,12 +221,36 @@ describe('conversationSentiment', () => {
     'Is the hotel still there on Mill Road?',
     'I said yes to the breakfast option earlier, is that included?',
     'You understand exactly what I need.',
+    'Let me check again, yes it is 4567.',
+    'I will check again with my wife and call back.',
+    "Oh, you didn't get it? I'll send it again.",
+    "Sorry, I didn't want to interrupt, but is there parking?",
+    'What I asked for is a room with a sea view.',
+    'Hello? Are you still there?',
   ])('ordinary turns name no friction: %s', (text) => {
     expect(afterAQuestion(text).filter((s) => s !== 'agent_cannot_help')).toEqual([]);
   });
 
-  it('asking whether anyone is there is a wait on the call, not an upset turn', () => {
+  it('asking twice whether anyone is there is a wait on the call, never an upset turn', () => {
     expect(judgeTurn('Hello? Are you still there?').label).not.toBe('negative');
+    const twice = conversationSentiment([
+      customer('I need a hotel for Friday.'),
+      agent('Let me look.'),
+      customer('Hello? Are you still there?'),
+      agent('Sorry, yes.'),
+      customer('Hello? Are you there?'),
+    ]);
+    expect(twice.signals).toContain('long_wait');
+  });
+
+  it("an agent turn that apologises and 'resolves' nothing keeps the setback", () => {
+    for (const failure of [
+      "I'm sorry, I cannot change it. Your booking is non-refundable.",
+      'Unfortunately I am unable to find it, your order is not in our system.',
+    ]) {
+      const call = conversationSentiment([customer('Can I change my booking to Friday?'), agent(failure), customer('Oh. Okay.')]);
+      expect(call.signals, failure).toContain('agent_cannot_help');
+    }
   });
 
   it('a customer who gives up is a negative call, however politely they leave', () => {
