@@ -72,7 +72,7 @@ export interface Call {
   /** The most recent turns, oldest first, at most `MAX_LIVE_TURNS`; the full transcript is archived. */
   transcript: Turn[];
   turnCount: number;
-  /** Characters of all the turns kept (see MAX_TRANSCRIPT_CHARS). Optional: calls stored before it existed lack it. */
+  /** What the turns kept count against MAX_TRANSCRIPT_CHARS (see `turnChars`). Optional: calls stored before it existed lack it. */
   transcriptChars?: number;
   /** Turns not kept because the transcript was full. Optional, like `transcriptChars`. */
   turnsDropped?: number;
@@ -119,9 +119,16 @@ export const MAX_LIVE_TURNS = 50;
 /**
  * Characters of transcript a call keeps: about 20 hours of speech, far beyond any real call. Past it, turns are
  * acknowledged and not kept (counted in `turnsDropped`): one tenant's endless turns must not grow a call that
- * every read of it (details, history, export, the call.ended webhook) then carries.
+ * every read of it (details, history, export, the call.ended webhook) then carries. Each turn counts its text,
+ * its id and TURN_OVERHEAD_CHARS for the rest of what it stores, so a million one-letter turns cannot pass.
  */
 export const MAX_TRANSCRIPT_CHARS = 1_000_000;
+export const TURN_OVERHEAD_CHARS = 64;
+
+/** What a turn counts against MAX_TRANSCRIPT_CHARS. */
+export function turnChars(turn: Pick<Turn, 'id' | 'content'>): number {
+  return turn.content.length + turn.id.length + TURN_OVERHEAD_CHARS;
+}
 
 /**
  * `now`: the server's clock. Activity is server time: a source's clock running ahead (or a time sent wrong) must
@@ -230,7 +237,7 @@ function upsertParticipant(call: Call, p: ParticipantRef, left: boolean): void {
 
 function addTurn(call: Call, turn: Turn): void {
   if (call.transcript.some((t) => t.id === turn.id)) return;
-  const chars = (call.transcriptChars ?? 0) + turn.content.length;
+  const chars = (call.transcriptChars ?? 0) + turnChars(turn);
   if (chars > MAX_TRANSCRIPT_CHARS) {
     call.turnsDropped = (call.turnsDropped ?? 0) + 1;
     return;

@@ -4,7 +4,7 @@
  * `place` to check that what a backend acknowledged survives a reopen.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS } from '../../src/domain/call.ts';
+import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS, TURN_OVERHEAD_CHARS } from '../../src/domain/call.ts';
 import type { CallEvent, RoomRef } from '../../src/domain/events.ts';
 import { AppError } from '../../src/errors.ts';
 import type { Stores } from '../../src/store/types.ts';
@@ -92,15 +92,17 @@ export function storeContract(name: string, backend: Backend): void {
 
     it('stores no turn past a full transcript (MAX_TRANSCRIPT_CHARS), and counts what it dropped', async () => {
       const { stores, service } = await open();
-      const size = 10_000;
-      const fits = MAX_TRANSCRIPT_CHARS / size;
-      const turns = Array.from({ length: fits + 2 }, (_, i) => say(`f${i}`, T0 + i, `${i} `.padEnd(size, 'x')));
+      // Ids of 4 characters: each turn counts 10,000 with its id and TURN_OVERHEAD_CHARS.
+      const size = 10_000 - 4 - TURN_OVERHEAD_CHARS;
+      const fits = MAX_TRANSCRIPT_CHARS / 10_000;
+      const id = (i: number) => `f${String(i).padStart(3, '0')}`;
+      const turns = Array.from({ length: fits + 2 }, (_, i) => say(id(i), T0 + i, `${i} `.padEnd(size, 'x')));
       for (let i = 0; i < turns.length; i += 25) await service.ingest('ws1', 'full', turns.slice(i, i + 25), 'agent');
       const call = await stores.calls.getActive('ws1', 'full');
       expect(call).toMatchObject({ turnCount: fits, transcriptChars: MAX_TRANSCRIPT_CHARS, turnsDropped: 2 });
       const kept = await stores.calls.transcript('ws1', call?.id ?? '');
       expect(kept).toHaveLength(fits);
-      expect(kept.at(-1)?.id).toBe(`f${fits - 1}`);
+      expect(kept.at(-1)?.id).toBe(id(fits - 1));
     });
 
     it("counts a workspace's active calls, and only its own", async () => {

@@ -3,7 +3,7 @@
  * call: the input must stay exactly as it was, whatever the event, or a stored "before" state would change.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
+import { MAX_LIVE_TURNS, MAX_TRANSCRIPT_CHARS, TURN_OVERHEAD_CHARS, applyEvent, newCall, type Call } from '../../../src/domain/call.ts';
 import type { CallEvent, RoomRef } from '../../../src/domain/events.ts';
 import { person } from '../../helpers/participants.ts';
 
@@ -68,19 +68,33 @@ describe('applyEvent', () => {
 
 describe('a full transcript', () => {
   it('keeps turns up to MAX_TRANSCRIPT_CHARS characters, then counts the rest as dropped', () => {
-    const size = 10_000;
-    const fits = MAX_TRANSCRIPT_CHARS / size;
+    // Ids of 8 characters: each turn counts its text, its id and TURN_OVERHEAD_CHARS.
+    const size = 10_000 - 8 - TURN_OVERHEAD_CHARS;
+    const fits = MAX_TRANSCRIPT_CHARS / 10_000;
     let call: Call = newCall('c1', 'ws', 'call-a', T0);
     for (let i = 0; i < fits + 3; i++) {
-      const event: CallEvent = { type: 'transcript', id: `t${i}`, at: T0 + i, role: 'customer', content: String(i % 10).repeat(size) };
+      const id = `t${String(i).padStart(7, '0')}`;
+      const event: CallEvent = { type: 'transcript', id, at: T0 + i, role: 'customer', content: String(i % 10).repeat(size) };
       call = applyEvent(call, event, T0 + i);
     }
     expect(call.turnCount).toBe(fits);
     expect(call.transcriptChars).toBe(MAX_TRANSCRIPT_CHARS);
     expect(call.turnsDropped).toBe(3);
-    expect(call.transcript.at(-1)?.id).toBe(`t${fits - 1}`);
+    expect(call.transcript.at(-1)?.id).toBe(`t${String(fits - 1).padStart(7, '0')}`);
     // Other events still apply.
     call = applyEvent(call, { type: 'transfer_requested', id: 'x', at: T0 + 99_000, reason: 'asked' }, T0 + 99_000);
     expect(call.transfer?.value).toBe('asked');
+  });
+
+  it('counts every turn at least TURN_OVERHEAD_CHARS: one-letter turns fill it too', () => {
+    let call: Call = newCall('c1', 'ws', 'call-a', T0);
+    const perTurn = 1 + 6 + TURN_OVERHEAD_CHARS;
+    const fits = Math.floor(MAX_TRANSCRIPT_CHARS / perTurn);
+    for (let i = 0; i < fits + 5; i++) {
+      const id = `t${String(i).padStart(5, '0')}`;
+      call = applyEvent(call, { type: 'transcript', id, at: T0 + i, role: 'customer', content: 'k' }, T0 + i);
+    }
+    expect(call.turnCount).toBe(fits);
+    expect(call.turnsDropped).toBe(5);
   });
 });
