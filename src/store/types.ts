@@ -426,13 +426,6 @@ export interface ClaimedDelivery {
 
 /** `perWorkspace` when a claim names none: no cap. */
 export const NO_WORKSPACE_CAP = 1_000_000_000;
-/**
- * Due deliveries the embedded store's claim considers per delivery it may take (one claim at a time holds its
- * file). Workspaces at their cap are skipped before this window; within it, one workspace's backlog can still
- * push another's delivery to the next claim, no further.
- */
-export const CLAIM_SCAN_PER_SLOT = 25;
-
 /** The outcome of one attempt: `status` pending means "retry at `nextAttemptAt`". */
 export interface AttemptOutcome extends DeliveryAttempt {
   status: DeliveryStatus;

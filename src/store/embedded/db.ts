@@ -181,6 +181,11 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE webhook_relay (seq INTEGER PRIMARY KEY, workspace_id TEXT NOT NULL, body TEXT NOT NULL);`,
   // Deliveries held by a sender, counted per workspace by every claim (see WebhookStore.claim).
   `CREATE INDEX webhook_deliveries_held ON webhook_deliveries(locked_until) WHERE status = 'pending' AND locked_until > 0;`,
+  // A delivery's workspace on its own row: a claim counts what each workspace holds, and reads each workspace's
+  // due deliveries from its own index, without a join per row.
+  `ALTER TABLE webhook_deliveries ADD COLUMN workspace_id TEXT NOT NULL DEFAULT '';
+   UPDATE webhook_deliveries SET workspace_id = COALESCE((SELECT e.workspace_id FROM webhook_endpoints e WHERE e.id = webhook_deliveries.endpoint_id), '');
+   CREATE INDEX webhook_deliveries_workspace_due ON webhook_deliveries(workspace_id, next_attempt_at, seq) WHERE status = 'pending';`,
 ];
 
 export function openDatabase(dataDir: string, sync: SyncMode = 'normal'): Database.Database {

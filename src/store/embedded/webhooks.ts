@@ -6,7 +6,7 @@
  * file shares), not on the caller's `now`, which schedules due times only.
  */
 import type Database from 'better-sqlite3';
-import { CLAIM_SCAN_PER_SLOT, NO_WORKSPACE_CAP } from '../types.ts';
+import { NO_WORKSPACE_CAP } from '../types.ts';
 import type {
   AttemptOutcome,
   ClaimedDelivery,
@@ -117,8 +117,8 @@ export function outboxWriter(db: Database.Database): OutboxWriter {
      ON CONFLICT (id) DO NOTHING`,
   );
   const fanOut = db.prepare(
-    `INSERT INTO webhook_deliveries (endpoint_id, message_id, status, attempts, next_attempt_at, created_at, updated_at)
-     SELECT e.id, @id, 'pending', 0, @now, @now, @now FROM webhook_endpoints e
+    `INSERT INTO webhook_deliveries (endpoint_id, message_id, workspace_id, status, attempts, next_attempt_at, created_at, updated_at)
+     SELECT e.id, @id, e.workspace_id, 'pending', 0, @now, @now, @now FROM webhook_endpoints e
      WHERE e.workspace_id = @workspaceId AND EXISTS (SELECT 1 FROM json_each(e.events) WHERE json_each.value = @type)
      ORDER BY e.created_at, e.id`,
   );
@@ -147,29 +147,29 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
   const selectEndpoint = db.prepare<[string, string], EndpointRow>('SELECT * FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
   const deleteEndpoint = db.prepare('DELETE FROM webhook_endpoints WHERE workspace_id = ? AND id = ?');
   const writer = outboxWriter(db);
-  // Due, unheld deliveries, oldest due first, at most `per` held at once per workspace (counting those held now,
-  // by any holder): a workspace whose endpoints hang cannot take every send slot from the others. Candidates
-  // are the first `scan` due rows of workspaces not already at their cap.
-  const lockDue = db.prepare<
-    { holder: string; now: number; clock: number; until: number; limit: number; per: number; scan: number },
-    { seq: number }
-  >(
-    `WITH busy AS (
-       SELECT e.workspace_id, COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.status = 'pending' AND d.locked_until > 0 AND d.locked_until > @clock GROUP BY e.workspace_id
-     ), candidates AS (
-       SELECT d.seq, d.next_attempt_at, e.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.status = 'pending' AND d.next_attempt_at <= @now AND d.locked_until <= @clock
-         AND e.workspace_id NOT IN (SELECT workspace_id FROM busy WHERE n >= @per)
-       ORDER BY d.next_attempt_at, d.seq LIMIT @scan
-     ), ranked AS (
-       SELECT c.seq, c.next_attempt_at,
-         ROW_NUMBER() OVER (PARTITION BY c.workspace_id ORDER BY c.next_attempt_at, c.seq) + COALESCE(b.n, 0) AS place
-       FROM candidates c LEFT JOIN busy b ON b.workspace_id = c.workspace_id
-     )
-     UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
-     WHERE seq IN (SELECT seq FROM ranked WHERE place <= @per ORDER BY next_attempt_at, seq LIMIT @limit)
+  // Due, unheld deliveries, oldest due first.
+  const lockDue = db.prepare<{ holder: string; now: number; clock: number; until: number; limit: number }, { seq: number }>(
+    `UPDATE webhook_deliveries SET locked_by = @holder, locked_until = @until
+     WHERE seq IN (SELECT seq FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= @now AND locked_until <= @clock
+                   ORDER BY next_attempt_at, seq LIMIT @limit)
      RETURNING seq`,
+  );
+  // With a cap per workspace (see WebhookStore.claim): what each workspace holds now (held rows are few, and
+  // indexed), then each workspace's own oldest due rows up to its room, read from its own index, so a workspace
+  // at its cap costs nothing however long its backlog.
+  const heldPerWorkspace = db.prepare<[number], { workspace_id: string; n: number }>(
+    // INDEXED BY: grouping by workspace would otherwise walk every pending row in workspace order.
+    `SELECT workspace_id, COUNT(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_held
+     WHERE status = 'pending' AND locked_until > 0 AND locked_until > ? GROUP BY workspace_id`,
+  );
+  const workspacesWithEndpoints = db.prepare<[], { workspace_id: string }>('SELECT DISTINCT workspace_id FROM webhook_endpoints');
+  const dueOf = db.prepare<[string, number, number, number], { seq: number; next_attempt_at: number }>(
+    `SELECT seq, next_attempt_at FROM webhook_deliveries
+     WHERE workspace_id = ? AND status = 'pending' AND next_attempt_at <= ? AND locked_until <= ?
+     ORDER BY next_attempt_at, seq LIMIT ?`,
+  );
+  const lockSeqs = db.prepare<[string, number, string], { seq: number }>(
+    'UPDATE webhook_deliveries SET locked_by = ?, locked_until = ? WHERE seq IN (SELECT value FROM json_each(?)) RETURNING seq',
   );
   const selectClaimed = db.prepare<[string], ClaimRow>(
     `SELECT d.endpoint_id, d.message_id, m.workspace_id, m.type, e.url, e.secret, m.payload, d.attempts
@@ -208,8 +208,20 @@ export function createEmbeddedWebhooks(db: Database.Database): WebhookStore {
   const claim = db.transaction((holder: string, now: number, leaseMs: number, limit: number, per: number) => {
     // Read inside the transaction: after waiting for the write lock, not before.
     const clock = Date.now();
-    const scan = CLAIM_SCAN_PER_SLOT * limit;
-    const seqs = lockDue.all({ holder, now, clock, until: clock + leaseMs, limit, per, scan }).map((r) => r.seq);
+    const until = clock + leaseMs;
+    let seqs: number[];
+    if (per >= NO_WORKSPACE_CAP) seqs = lockDue.all({ holder, now, clock, until, limit }).map((r) => r.seq);
+    else {
+      const held = new Map(heldPerWorkspace.all(clock).map((r) => [r.workspace_id, r.n]));
+      const due: { seq: number; next_attempt_at: number }[] = [];
+      for (const { workspace_id: ws } of workspacesWithEndpoints.all()) {
+        const room = Math.min(per - (held.get(ws) ?? 0), limit);
+        if (room > 0) due.push(...dueOf.all(ws, now, clock, room));
+      }
+      due.sort((x, y) => x.next_attempt_at - y.next_attempt_at || x.seq - y.seq);
+      const picked = due.slice(0, limit).map((r) => r.seq);
+      seqs = picked.length === 0 ? [] : lockSeqs.all(holder, until, JSON.stringify(picked)).map((r) => r.seq);
+    }
     return seqs.length === 0 ? [] : selectClaimed.all(JSON.stringify(seqs));
   });
   const record = db.transaction((params: Record<string, unknown>) => {

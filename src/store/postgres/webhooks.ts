@@ -56,8 +56,8 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
            INSERT INTO webhook_messages (id, workspace_id, type, payload, created_at) VALUES ($1, $2, $3, $4, $5::bigint)
            ON CONFLICT (id) DO NOTHING RETURNING id, workspace_id, type
          ), fan AS (
-           INSERT INTO webhook_deliveries (endpoint_id, message_id, status, attempts, next_attempt_at, created_at, updated_at)
-           SELECT e.id, msg.id, 'pending', 0, $5::bigint, $5::bigint, $5::bigint FROM msg
+           INSERT INTO webhook_deliveries (endpoint_id, message_id, workspace_id, status, attempts, next_attempt_at, created_at, updated_at)
+           SELECT e.id, msg.id, e.workspace_id, 'pending', 0, $5::bigint, $5::bigint, $5::bigint FROM msg
            JOIN webhook_endpoints e ON e.workspace_id = msg.workspace_id AND msg.type = ANY (e.events)
            ORDER BY e.created_at, e.id
            RETURNING 1
@@ -69,28 +69,40 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
     },
     async claim(holder, now, leaseMs, limit, perWorkspace = NO_WORKSPACE_CAP) {
       if (limit <= 0) return [];
-      // As the embedded store: due, unheld deliveries, oldest due first, at most `perWorkspace` held at once per
-      // workspace (those held now counted), from workspaces below their cap. The candidates are locked (SKIP
-      // LOCKED, so concurrent claims split the due rows between them), hence only `limit` of them: a workspace
-      // that fills them can push another's delivery to the next claim, by when it is at its cap and skipped.
+      // Without a cap: the oldest due, locked as they are found (SKIP LOCKED: concurrent claims split them).
+      // With one: what each workspace holds now (held rows are few, and indexed), then each workspace's own oldest
+      // due rows up to its room, read from its own index and locked as found (SKIP LOCKED again), so a workspace
+      // at its cap costs nothing however long its backlog, and concurrent claims still split the rows.
+      const pick =
+        perWorkspace >= NO_WORKSPACE_CAP
+          ? `SELECT seq FROM webhook_deliveries
+             WHERE status = 'pending' AND next_attempt_at <= $2 AND locked_until <= ${DB_NOW_MS}
+             ORDER BY next_attempt_at, seq LIMIT $4
+             FOR UPDATE SKIP LOCKED`
+          : `WITH held AS (
+               SELECT workspace_id, count(*) AS n FROM webhook_deliveries
+               WHERE status = 'pending' AND locked_until > 0 AND locked_until > ${DB_NOW_MS} GROUP BY workspace_id
+             ), room AS (
+               SELECT w.workspace_id, LEAST($5::int - COALESCE(h.n, 0), $4::int) AS n
+               FROM (SELECT DISTINCT workspace_id FROM webhook_endpoints) w LEFT JOIN held h ON h.workspace_id = w.workspace_id
+             ), candidates AS (
+               -- A constant LIMIT inside (an expression there makes the planner sort the whole backlog), each
+               -- workspace's room applied outside.
+               SELECT c.seq, c.next_attempt_at, room.n,
+                 row_number() OVER (PARTITION BY room.workspace_id ORDER BY c.next_attempt_at, c.seq) AS k
+               FROM room CROSS JOIN LATERAL (
+                 SELECT d.seq, d.next_attempt_at FROM webhook_deliveries d
+                 WHERE d.workspace_id = room.workspace_id AND d.status = 'pending' AND d.next_attempt_at <= $2
+                   AND d.locked_until <= ${DB_NOW_MS}
+                 ORDER BY d.next_attempt_at, d.seq LIMIT $4
+                 FOR UPDATE OF d SKIP LOCKED
+               ) c
+               WHERE room.n > 0
+             )
+             SELECT seq FROM candidates WHERE k <= n ORDER BY next_attempt_at, seq LIMIT $4`;
       const res = await q<ClaimedDelivery>(
-        `WITH busy AS (
-           SELECT e.workspace_id, count(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-           WHERE d.status = 'pending' AND d.locked_until > 0 AND d.locked_until > ${DB_NOW_MS} GROUP BY e.workspace_id
-         ), due AS (
-           SELECT d.seq, d.next_attempt_at, e.workspace_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-           WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= ${DB_NOW_MS}
-             AND e.workspace_id NOT IN (SELECT workspace_id FROM busy WHERE n >= $5)
-           ORDER BY d.next_attempt_at, d.seq LIMIT $6
-           FOR UPDATE OF d SKIP LOCKED
-         ), ranked AS (
-           SELECT due.seq, due.next_attempt_at,
-             row_number() OVER (PARTITION BY due.workspace_id ORDER BY due.next_attempt_at, due.seq) + COALESCE(b.n, 0) AS place
-           FROM due LEFT JOIN busy b ON b.workspace_id = due.workspace_id
-         ), picked AS (
-           SELECT seq FROM ranked WHERE place <= $5 ORDER BY next_attempt_at, seq LIMIT $4
-         ), claimed AS (
-           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = ${DB_NOW_MS} + $3::bigint FROM picked WHERE d.seq = picked.seq
+        `WITH due AS (${pick}), claimed AS (
+           UPDATE webhook_deliveries d SET locked_by = $1, locked_until = ${DB_NOW_MS} + $3::bigint FROM due WHERE d.seq = due.seq
            RETURNING d.seq, d.endpoint_id, d.message_id, d.attempts, d.next_attempt_at
          )
          SELECT c.endpoint_id AS "endpointId", m.workspace_id AS "workspaceId", c.message_id AS "eventId", m.type AS "eventType",
@@ -98,7 +110,7 @@ export function createPostgresWebhooks(pool: pg.Pool): WebhookStore {
          FROM claimed c JOIN webhook_endpoints e ON e.id = c.endpoint_id JOIN webhook_messages m ON m.id = c.message_id
          WHERE e.workspace_id = m.workspace_id
          ORDER BY c.next_attempt_at, c.seq`,
-        [holder, now, leaseMs, limit, perWorkspace, limit],
+        perWorkspace >= NO_WORKSPACE_CAP ? [holder, now, leaseMs, limit] : [holder, now, leaseMs, limit, perWorkspace],
       );
       return res.rows;
     },
