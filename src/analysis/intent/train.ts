@@ -27,7 +27,7 @@ import { NGRAMS, countHashes, ngramHashes, words } from './features.ts';
 import { BANKING77, CLINC, type Example, type IntentData, OUT_OF_SCOPE, dataDir, loadIntentData } from './data.ts';
 import { IntentModel, MODEL_FILE, encodeModel, type IntentModelHeader } from './model.ts';
 import { SUPPLEMENT_PREFIX, supplementExamples } from './supplement.ts';
-import { mulberry32 } from '../seeded-random.ts';
+import { mulberry32, shuffleInPlace } from '../seeded-random.ts';
 
 export interface Settings {
   seed: number;
@@ -114,12 +114,7 @@ export function trainSoftmax(
   const order = Int32Array.from(vectors.keys());
   const eps = 1e-8;
   for (let epoch = 0; epoch < settings.epochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i] ?? 0;
-      order[i] = order[j] ?? 0;
-      order[j] = t;
-    }
+    shuffleInPlace(order, random);
     let loss = 0;
     for (const n of order) {
       const x = vectors[n];
@@ -238,12 +233,7 @@ export function retrain(
   const lr = settings.retrainLearningRate;
   const eps = 1e-8;
   for (let epoch = 0; epoch < settings.retrainEpochs; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const t = order[i] ?? 0;
-      order[i] = order[j] ?? 0;
-      order[j] = t;
-    }
+    shuffleInPlace(order, random);
     let loss = 0;
     for (const n of order) {
       const x = vectors[n];

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DIALOGUE_EXAMPLES } from './dialogue-examples.ts';
 import { CLASSES, featureIds, HASH_BITS, type Lexicon, parseLexicon, TABLE_SIZE } from './features.ts';
-import { mulberry32 } from '../seeded-random.ts';
+import { mulberry32, shuffleInPlace } from '../seeded-random.ts';
 
 /** Probability mass per class (negative, neutral, positive), summing to 1. */
 type Target = readonly [number, number, number];
@@ -214,10 +214,7 @@ function main(): void {
   const weights = new Weights();
   let best: { epoch: number; f1: number; encoded: ReturnType<typeof encode> } | undefined;
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
-    }
+    shuffleInPlace(order, random);
     for (const i of order) {
       const example = examples[i];
       if (example) weights.step(example);
