@@ -29,6 +29,34 @@ import { IntentModel, MODEL_FILE, encodeModel, type IntentModelHeader } from './
 import { SUPPLEMENT_PREFIX, supplementExamples } from './supplement.ts';
 import { mulberry32, shuffleInPlace } from '../seeded-random.ts';
 
+/** AdaGrad's guard against dividing by zero. */
+const EPS = 1e-8;
+
+/**
+ * One example's softmax step, shared by `trainSoftmax` and `retrain`: turns the class scores `p` into the
+ * gradient of the loss with respect to them (probabilities, minus 1 at the true class `y`), takes the AdaGrad
+ * step on the bias, and returns the example's loss.
+ */
+function scoresToGradient(p: Float64Array, y: number, b: Float64Array, Gb: Float64Array, learningRate: number): number {
+  const C = p.length;
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) max = Math.max(max, p[c] ?? 0);
+  let sum = 0;
+  for (let c = 0; c < C; c++) {
+    p[c] = Math.exp((p[c] ?? 0) - max);
+    sum += p[c] ?? 0;
+  }
+  for (let c = 0; c < C; c++) p[c]! /= sum;
+  const loss = -Math.log(Math.max(p[y] ?? 0, 1e-12));
+  p[y]! -= 1;
+  for (let c = 0; c < C; c++) {
+    const g = p[c] ?? 0;
+    Gb[c]! += g * g;
+    b[c]! -= (learningRate * g) / Math.sqrt((Gb[c] ?? 0) + EPS);
+  }
+  return loss;
+}
+
 export interface Settings {
   seed: number;
   epochs: number;
@@ -112,7 +140,6 @@ export function trainSoftmax(
   const p = new Float64Array(C);
   const random = mulberry32(settings.seed);
   const order = Int32Array.from(vectors.keys());
-  const eps = 1e-8;
   for (let epoch = 0; epoch < settings.epochs; epoch++) {
     shuffleInPlace(order, random);
     let loss = 0;
@@ -126,21 +153,7 @@ export function trainSoftmax(
         const v = x.values[k] ?? 0;
         for (let c = 0; c < C; c++) p[c]! += v * (W[base + c] ?? 0);
       }
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) max = Math.max(max, p[c] ?? 0);
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        p[c] = Math.exp((p[c] ?? 0) - max);
-        sum += p[c] ?? 0;
-      }
-      for (let c = 0; c < C; c++) p[c]! /= sum;
-      loss -= Math.log(Math.max(p[y] ?? 0, 1e-12));
-      p[y]! -= 1; // p is now the gradient of the loss with respect to the scores
-      for (let c = 0; c < C; c++) {
-        const g = p[c] ?? 0;
-        Gb[c]! += g * g;
-        b[c]! -= (settings.learningRate * g) / Math.sqrt((Gb[c] ?? 0) + eps);
-      }
+      loss += scoresToGradient(p, y, b, Gb, settings.learningRate);
       for (let k = 0; k < x.rows.length; k++) {
         const base = (x.rows[k] ?? 0) * C;
         const v = x.values[k] ?? 0;
@@ -149,7 +162,7 @@ export function trainSoftmax(
           const g = v * (p[c] ?? 0) + settings.l2 * w;
           const acc = (G[base + c] ?? 0) + g * g;
           G[base + c] = acc;
-          W[base + c] = w - (settings.learningRate * g) / Math.sqrt(acc + eps);
+          W[base + c] = w - (settings.learningRate * g) / Math.sqrt(acc + EPS);
         }
       }
     }
@@ -231,7 +244,6 @@ export function retrain(
   const random = mulberry32(settings.seed + 1);
   const order = Int32Array.from(vectors.keys());
   const lr = settings.retrainLearningRate;
-  const eps = 1e-8;
   for (let epoch = 0; epoch < settings.retrainEpochs; epoch++) {
     shuffleInPlace(order, random);
     let loss = 0;
@@ -245,28 +257,14 @@ export function retrain(
         const v = x.values[k] ?? 0;
         for (let e = rowStart[r] ?? 0; e < (rowStart[r + 1] ?? 0); e++) p[entryClass[e] ?? 0]! += v * (w[e] ?? 0);
       }
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) max = Math.max(max, p[c] ?? 0);
-      let sum = 0;
-      for (let c = 0; c < C; c++) {
-        p[c] = Math.exp((p[c] ?? 0) - max);
-        sum += p[c] ?? 0;
-      }
-      for (let c = 0; c < C; c++) p[c]! /= sum;
-      loss -= Math.log(Math.max(p[y] ?? 0, 1e-12));
-      p[y]! -= 1;
-      for (let c = 0; c < C; c++) {
-        const g = p[c] ?? 0;
-        Gb[c]! += g * g;
-        b[c]! -= (lr * g) / Math.sqrt((Gb[c] ?? 0) + eps);
-      }
+      loss += scoresToGradient(p, y, b, Gb, lr);
       for (let k = 0; k < x.rows.length; k++) {
         const r = x.rows[k] ?? 0;
         const v = x.values[k] ?? 0;
         for (let e = rowStart[r] ?? 0; e < (rowStart[r + 1] ?? 0); e++) {
           const g = v * (p[entryClass[e] ?? 0] ?? 0) + settings.l2 * (w[e] ?? 0);
           G[e]! += g * g;
-          w[e]! -= (lr * g) / Math.sqrt((G[e] ?? 0) + eps);
+          w[e]! -= (lr * g) / Math.sqrt((G[e] ?? 0) + EPS);
         }
       }
     }
